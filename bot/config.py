@@ -1,0 +1,229 @@
+"""TOML file -> typed, validated Config; every error names the file, the key and the reason."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
+
+_DURATION = re.compile(r"(\d+)\s*(s|m|h|d)")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_CHANNEL_ID = re.compile(r"console|discord:\d{1,20}|telegram:-?\d{1,20}(/\d{1,20})?")
+
+
+class ConfigError(Exception):
+    """One line naming the file, the key path and the reason."""
+
+
+def parse_duration(text: str | int) -> int:
+    """`90s`, `15m`, `6h`, `1d` (or a number of seconds) -> seconds."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        seconds = text
+    elif isinstance(text, str) and (match := _DURATION.fullmatch(text.strip())):
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        raise ValueError(f'"{text}" is not a duration (use e.g. "90s", "15m", "6h", "1d")')
+    if seconds <= 0:
+        raise ValueError(f'"{text}" must be longer than zero')
+    return seconds
+
+
+def check_http_url(url: str) -> str:
+    """An absolute http(s) URL with a host, else a ValueError saying why."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f'"{url}" is not an http(s) URL')
+    if parts.username or parts.password:
+        raise ValueError(f'"{url}" carries credentials; put no user or password in feed URLs')
+    return url.strip()
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        load_zone(name)
+    except ScheduleError as error:
+        raise ValueError(str(error)) from None
+    return name
+
+
+def _check_channel_id(value: str) -> str:
+    if not _CHANNEL_ID.fullmatch(value):
+        raise ValueError(f'"{value}" is not a channel id (use "console", "discord:<channel id>", '
+                         '"telegram:<chat id>" or "telegram:<chat id>/<topic id>")')
+    return value
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+HttpUrl = Annotated[str, AfterValidator(check_http_url)]
+TimeZone = Annotated[str, AfterValidator(_check_timezone)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BotSection(_Section):
+    database: str = "newsbot.db"
+    timezone: TimeZone = "UTC"
+    log_level: str = Field(default="INFO", pattern=r"(?i)debug|info|warning|error")
+
+
+class FetchSection(_Section):
+    interval: Duration = 900
+    allow_private_addresses: bool = False
+    timeout: Duration = 30
+    max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    per_host: int = Field(default=2, ge=1, le=16)
+    max_entries: int = Field(default=200, ge=1, le=1000)
+    user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
+
+
+class DiscordSection(_Section):
+    api_base_url: HttpUrl = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg"
+
+
+class TelegramSection(_Section):
+    api_base_url: HttpUrl = "https://api.telegram.org/bot"
+
+
+class FeedSection(_Section):
+    url: HttpUrl
+    name: str = ""
+    tags: tuple[str, ...] = ()
+    interval: Duration | None = None
+    full_text: bool = False
+
+
+class ChannelSection(_Section):
+    id: Annotated[str, AfterValidator(_check_channel_id)]
+    feeds: tuple[str, ...] = ("*",)
+    filter: str = ""
+    digest: str = "daily 08:00"
+    timezone: TimeZone | None = None
+    max_items: int = Field(default=10, ge=1, le=50)
+
+
+class ConfigModel(_Section):
+    bot: BotSection = BotSection()
+    fetch: FetchSection = FetchSection()
+    discord: DiscordSection | None = None
+    telegram: TelegramSection | None = None
+    feeds: tuple[FeedSection, ...] = ()
+    channels: tuple[ChannelSection, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_references(self) -> ConfigModel:
+        _check_unique("feeds", [f.url for f in self.feeds], "url")
+        _check_unique("feeds", [f.name for f in self.feeds if f.name], "name")
+        _check_unique("channels", [c.id for c in self.channels], "id")
+        known = {f.url for f in self.feeds} | {f.name for f in self.feeds if f.name} | {"*"}
+        for index, channel in enumerate(self.channels):
+            tz = channel.timezone or self.bot.timezone
+            try:
+                parse_schedule(channel.digest, tz)
+            except ScheduleError as error:
+                raise _KeyError(f"channels[{index}].digest", str(error)) from None
+            for name in channel.feeds:
+                if name not in known:
+                    raise _KeyError(f"channels[{index}].feeds",
+                                    f'"{name}" is not the name or URL of a feed in this file')
+        return self
+
+
+class _KeyError(ValueError):
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(reason)
+        self.key, self.reason = key, reason
+
+
+def _check_unique(section: str, values: list[str], key: str) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            raise _KeyError(f"{section}[{index}].{key}", f'"{value}" appears twice')
+        seen.add(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The validated configuration plus the secrets taken from the environment."""
+
+    path: Path
+    model: ConfigModel
+    discord_token: str
+    telegram_token: str
+
+    @property
+    def database(self) -> Path:
+        """The SQLite file, relative paths taken from the config file's folder."""
+        return (self.path.parent / self.model.bot.database).resolve()
+
+
+def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
+    """Read and validate `path`; ConfigError carries the one line the user sees."""
+    env = os.environ if environ is None else environ
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    try:
+        model = ConfigModel.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {_first_error(error)}") from None
+    return Config(path=path, model=model, discord_token=env.get("DISCORD_TOKEN", ""),
+                  telegram_token=env.get("TELEGRAM_TOKEN", ""))
+
+
+def _first_error(error: ValidationError) -> str:
+    detail = error.errors()[0]
+    context = detail.get("ctx", {})
+    inner = context.get("error")
+    if isinstance(inner, _KeyError):
+        return f"{inner.key}: {inner.reason}"
+    key = _key_path(detail["loc"])
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key"
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    if isinstance(inner, ValueError):
+        return f"{key}: {inner}"
+    message = detail["msg"][0].lower() + detail["msg"][1:]
+    return f"{key}: {message} (got {_show(detail.get('input'))})"
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not part.startswith("function-") and part not in ("tuple[str, ...]",):
+            path += f".{part}" if path else part
+    return path or "(top level)"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

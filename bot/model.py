@@ -1,0 +1,152 @@
+"""Domain objects shared by every step of the pipeline: frozen, typed, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item of a feed document, normalized at the parse edge, not yet stored."""
+
+    dedup_key: str
+    url: str  # canonical link ("" when the entry has none)
+    title: str
+    content_html: str  # the richest body the feed gives (content, else description)
+    author: str = ""
+    categories: tuple[str, ...] = ()
+    published: datetime | None = None  # aware UTC, None when missing or absurd
+    lang: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What a feed document says about itself and its entries."""
+
+    title: str
+    link: str
+    entries: tuple[Entry, ...]
+    lang: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored, enriched story as commands, filters, digests and renderers see it."""
+
+    id: int
+    feed_id: int
+    feed_name: str
+    url: str
+    title: str
+    summary: str  # plain text, at most ~300 characters; "" for title-only feeds
+    first_seen: datetime  # aware UTC
+    published: datetime | None = None  # aware UTC
+    author: str = ""
+    tags: tuple[str, ...] = ()  # display form without '#', e.g. "WorldNews"
+    lang: str = ""
+    cluster_id: int = 0
+
+    @property
+    def when(self) -> datetime:
+        """The time used for ordering: the published date, else first seen."""
+        return self.published or self.first_seen
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A titled http(s) link, e.g. another outlet's take on the same story."""
+
+    title: str
+    url: str
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One story in a digest: the lead article, other outlets, related stories."""
+
+    article: Article
+    also: tuple[Link, ...] = ()  # same story, other outlets
+    related: tuple[Link, ...] = ()
+    also_ids: tuple[int, ...] = ()  # the articles behind `also`, marked delivered with the lead
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A titled, ordered list of stories for one channel (or one command reply)."""
+
+    channel_id: str
+    title: str
+    created: datetime
+    items: tuple[DigestItem, ...] = ()
+    more: int = 0  # stories left out by max_items ("+N more")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a chat command answers: text lines and/or stories, rendered per platform."""
+
+    text: str = ""
+    items: tuple[DigestItem, ...] = ()
+    ephemeral: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed with its fetch state, as stored."""
+
+    id: int
+    url: str
+    name: str
+    tags: tuple[str, ...] = ()
+    interval_s: int = 900
+    etag: str = ""
+    last_modified: str = ""
+    body_hash: str = ""
+    failures: int = 0
+    last_error: str = ""
+    last_polled: datetime | None = None
+    next_poll: datetime | None = None
+    disabled: bool = False
+    full_text: bool = False
+    origin: str = "config"  # "config", or the id of the channel that added it from chat
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A place digests go to, with what it follows and when."""
+
+    id: str  # "console", "discord:<id>", "telegram:<chat>" or "telegram:<chat>/<topic>"
+    feeds: tuple[str, ...] = ("*",)  # feed names or URLs; "*" = every feed
+    filter: str = ""
+    digest: str = "daily 08:00"
+    timezone: str = "UTC"
+    max_items: int = 10
+    tags: tuple[str, ...] = field(default=())  # subscribed tags (in addition to feeds)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """A feed as configured (file or chat), before it has any fetch state."""
+
+    url: str
+    name: str = ""
+    tags: tuple[str, ...] = ()
+    interval_s: int = 900
+    full_text: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An enriched entry ready to be stored (summary and tags computed)."""
+
+    dedup_key: str
+    url: str
+    title: str
+    summary: str
+    author: str = ""
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    lang: str = ""
+    published: datetime | None = None

@@ -1,0 +1,85 @@
+"""Config files: valid ones load, each kind of mistake gets one line naming file and key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_example_config_loads() -> None:
+    """config.example.toml, the file README starts with, is valid."""
+    config = load_config(ROOT / "config.example.toml", environ={})
+    assert config.model.feeds
+    assert any(channel.id == "console" for channel in config.model.channels)
+
+
+def test_tokens_come_from_the_environment(write_config: Callable[[str], Path]) -> None:
+    """DISCORD_TOKEN and TELEGRAM_TOKEN are read from the environment, not the file."""
+    path = write_config("[discord]\n[telegram]\n")
+    config = load_config(path, environ={"DISCORD_TOKEN": "d", "TELEGRAM_TOKEN": "t"})
+    assert (config.discord_token, config.telegram_token) == ("d", "t")
+
+
+def test_relative_database_is_beside_the_config(write_config: Callable[[str], Path]) -> None:
+    """A relative database path is taken from the config file's folder."""
+    path = write_config('[bot]\ndatabase = "data/news.db"\n')
+    assert load_config(path, environ={}).database == path.parent / "data" / "news.db"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[bot]\ndatabse = "x.db"\n', "bot.databse: unknown key"),
+    ('[fetch]\ninterval = "15 parsecs"\n', 'fetch.interval: "15 parsecs" is not a duration'),
+    ('[[feeds]]\nurl = "ftp://example.org/feed"\n', 'feeds[0].url: "ftp://example.org/feed" is '
+                                                    "not an http(s) URL"),
+    ("[[feeds]]\nname = 'x'\n", "feeds[0].url: required key is missing"),
+    ('[[channels]]\nid = "console"\nmax_items = "ten"\n',
+     "channels[0].max_items: input should be a valid integer"),
+    ('[[channels]]\nid = "slack:1"\n', 'channels[0].id: "slack:1" is not a channel id'),
+    ('[[channels]]\nid = "console"\ntimezone = "Mars/Olympus"\n',
+     'channels[0].timezone: "Mars/Olympus" is not a known timezone'),
+    ('[[channels]]\nid = "console"\n[[channels]]\nid = "discord:1"\ndigest = "daily 25:00"\n',
+     'channels[1].digest: "25:00" is not a time of day'),
+    ('[[channels]]\nid = "console"\ndigest = "every 2m"\n',
+     'channels[0].digest: "every 2m" is too frequent'),
+    ('[[channels]]\nid = "console"\ndigest = "sometimes"\n',
+     'channels[0].digest: "sometimes" is not a schedule'),
+    ('[[channels]]\nid = "console"\nfeeds = ["Nope"]\n',
+     'channels[0].feeds: "Nope" is not the name or URL of a feed in this file'),
+    ('[[feeds]]\nurl = "https://a.example/rss"\n[[feeds]]\nurl = "https://a.example/rss"\n',
+     'feeds[1].url: "https://a.example/rss" appears twice'),
+    ("[bot\n", "not valid TOML"),
+])
+def test_mistakes_name_the_key_and_reason(write_config: Callable[[str], Path], text: str,
+                                          message: str) -> None:
+    """Each kind of config mistake is reported as `file: key: reason`."""
+    path = write_config(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+
+
+def test_cli_reports_a_bad_config_in_one_line_with_exit_2(
+        write_config: Callable[[str], Path]) -> None:
+    """`newsbot check` on a bad file prints one line, no traceback, and exits 2."""
+    path = write_config('[[channels]]\nid = "console"\ndigest = "daily 25:00"\n')
+    done = subprocess.run([sys.executable, "-m", "bot", "check", "-c", str(path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f'newsbot: {path}: channels[0].digest: "25:00" is not a time of day '
+        "(use HH:MM, 00:00 to 23:59)"]
+
+
+def test_missing_config_file_is_one_line(tmp_path: Path) -> None:
+    """A config path that does not exist is named in the error."""
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.toml", environ={})
