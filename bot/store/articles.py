@@ -1,0 +1,138 @@
+"""Articles: stored once, deduplicated, looked up by recency, tag and full text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.enrich.tags import tag_key
+from bot.model import Article, NewArticle
+from bot.store.db import Database, Row, from_ts, to_ts
+
+_SELECT = ("SELECT a.id, a.feed_id, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) "
+           "AS feed_name, a.url, a.title, a.summary, a.author, a.tags, a.lang, a.published, "
+           "a.first_seen, a.cluster_id FROM articles a JOIN feeds f ON f.id = a.feed_id ")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CHUNK = 500  # SQLite's default limit on host parameters is far above this
+
+
+def _article(row: Row) -> Article:
+    first_seen = from_ts(row["first_seen"])
+    assert first_seen is not None
+    return Article(
+        id=row["id"], feed_id=row["feed_id"], feed_name=row["feed_name"], url=row["url"],
+        title=row["title"], summary=row["summary"], author=row["author"],
+        tags=tuple(row["tags"].split()), lang=row["lang"], published=from_ts(row["published"]),
+        first_seen=first_seen, cluster_id=row["cluster_id"])
+
+
+def match_all_words(text: str, limit: int = 12) -> str:
+    """User words -> a safe FTS5 query matching all of them (no operators, no syntax)."""
+    words = _WORD.findall(text.lower())[:limit]
+    return " AND ".join(f'"{word}"' for word in words)
+
+
+class ArticleStore:
+    """Queries on articles and their full-text index."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def known_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
+        """The subset of this feed's dedup keys already stored (a query per 500 keys)."""
+        known: set[str] = set()
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            rows = await self._db.fetchall(
+                "SELECT dedup_key FROM articles WHERE feed_id = ? AND dedup_key IN "
+                f"({','.join('?' * len(chunk))})", (feed_id, *chunk))
+            known.update(row[0] for row in rows)
+        return known
+
+    async def add_articles(self, feed_id: int, items: Sequence[NewArticle],
+                           now: datetime) -> int:
+        """Store new articles in one transaction; known keys are skipped. Returns added."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.executemany(
+                "INSERT INTO articles (feed_id, dedup_key, url, title, summary, author, "
+                "categories, tags, lang, published, first_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (feed_id, dedup_key) DO NOTHING",
+                [(feed_id, a.dedup_key, a.url, a.title, a.summary, a.author,
+                  "\t".join(a.categories), " ".join(a.tags), a.lang, to_ts(a.published),
+                  to_ts(now)) for a in items])
+            return max(cursor.rowcount, 0)
+
+    async def latest(self, *, limit: int, tag: str = "") -> list[Article]:
+        """The newest articles, optionally with one tag (compared by tag key)."""
+        if not tag_key(tag):
+            rows = await self._db.fetchall(
+                _SELECT + "ORDER BY a.first_seen DESC, a.id DESC LIMIT ?", (limit,))
+            return [_article(row) for row in rows]
+        rows = await self._db.fetchall(
+            _SELECT + "WHERE a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts "
+            "MATCH ?) ORDER BY a.first_seen DESC, a.id DESC LIMIT ?",
+            (f'tags : "{tag_key(tag)}"', limit * 4))
+        return [a for a in map(_article, rows) if _has_tag(a, tag)][:limit]
+
+    async def search(self, words: str, *, limit: int) -> list[Article]:
+        """Articles matching every word, best BM25 match (title weighs most) first."""
+        query = match_all_words(words)
+        if not query:
+            return []
+        rows = await self._db.fetchall(
+            _SELECT + "JOIN (SELECT rowid, bm25(articles_fts, 10.0, 2.0, 5.0) AS rank "
+            "FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?) m "
+            "ON m.rowid = a.id ORDER BY m.rank", (query, limit))
+        return [_article(row) for row in rows]
+
+    async def by_ids(self, ids: Sequence[int]) -> list[Article]:
+        """These articles (missing ids are skipped), in no particular order."""
+        found: list[Article] = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            rows = await self._db.fetchall(
+                _SELECT + f"WHERE a.id IN ({','.join('?' * len(chunk))})", chunk)
+            found.extend(map(_article, rows))
+        return found
+
+    async def by_url(self, url: str) -> Article | None:
+        """The article stored under this canonical URL, if any."""
+        row = await self._db.fetchone(_SELECT + "WHERE a.url = ? LIMIT 1", (url,))
+        return None if row is None else _article(row)
+
+    async def undelivered(self, channel_id: str, feed_ids: Sequence[int], *,
+                          since: datetime | None, limit: int) -> list[Article]:
+        """A channel's candidates: from these feeds, seen after `since`, not yet sent there."""
+        marks = ",".join("?" * len(feed_ids))
+        rows = await self._db.fetchall(
+            _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? AND NOT EXISTS "
+            "(SELECT 1 FROM deliveries d WHERE d.channel_id = ? AND d.article_id = a.id) "
+            "ORDER BY a.first_seen DESC, a.id DESC LIMIT ?",
+            (*feed_ids, to_ts(since) or 0.0, channel_id, limit))
+        return [_article(row) for row in rows]
+
+    async def recent(self, feed_ids: Sequence[int], *, since: datetime,
+                     limit: int) -> list[Article]:
+        """The newest articles of these feeds seen after `since`."""
+        marks = ",".join("?" * len(feed_ids))
+        rows = await self._db.fetchall(
+            _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? "
+            "ORDER BY a.first_seen DESC, a.id DESC LIMIT ?", (*feed_ids, to_ts(since), limit))
+        return [_article(row) for row in rows]
+
+    async def count(self) -> int:
+        """How many articles are stored."""
+        row = await self._db.fetchone("SELECT count(*) FROM articles")
+        return int(row[0]) if row else 0
+
+    async def count_by_feed(self) -> dict[int, int]:
+        """Stored articles per feed id."""
+        rows = await self._db.fetchall("SELECT feed_id, count(*) FROM articles GROUP BY feed_id")
+        return {row[0]: row[1] for row in rows}
+
+
+def _has_tag(article: Article, tag: str) -> bool:
+    wanted = tag_key(tag)
+    return any(tag_key(t) == wanted for t in article.tags)

@@ -1,0 +1,94 @@
+"""The outbox: digests and their items, written before sending, marked after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.model import Digest
+from bot.store.db import Database, from_ts, to_ts
+
+
+@dataclass(frozen=True, slots=True)
+class PendingItem:
+    """An outbox item not yet confirmed sent: its digest, place and lead article."""
+
+    position: int
+    article_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDigest:
+    """A digest written to the outbox and not finished."""
+
+    id: int
+    channel_id: str
+    title: str
+    created: datetime
+    more: int
+    items: tuple[PendingItem, ...]
+
+
+class DeliveryStore:
+    """Queries on digests and deliveries."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue(self, digest: Digest, slot: datetime) -> int:
+        """Write a digest and its items (leads and their "also" articles) in one step.
+
+        The channel's last digest moves to `slot` in the same transaction, so a restart
+        neither composes this slot again nor loses the items.
+        """
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO digests (channel_id, slot, title, created, more) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (digest.channel_id, to_ts(slot), digest.title, to_ts(digest.created),
+                 digest.more))
+            digest_id = cursor.lastrowid
+            rows = []
+            for position, item in enumerate(digest.items):
+                rows.append((digest.channel_id, item.article.id, digest_id, position, 1))
+                rows.extend((digest.channel_id, article_id, digest_id, position, 0)
+                            for article_id in item.also_ids)
+            await conn.executemany(
+                "INSERT INTO deliveries (channel_id, article_id, digest_id, position, lead) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+            await conn.execute(
+                "UPDATE channels SET last_digest = ? WHERE id = ?",
+                (to_ts(slot), digest.channel_id))
+        assert digest_id is not None
+        return digest_id
+
+    async def pending(self) -> list[PendingDigest]:
+        """Unfinished digests, oldest first, with the items not yet sent."""
+        digests = await self._db.fetchall(
+            "SELECT id, channel_id, title, created, more FROM digests WHERE done IS NULL "
+            "ORDER BY created, id")
+        result = []
+        for row in digests:
+            items = await self._db.fetchall(
+                "SELECT position, article_id FROM deliveries WHERE digest_id = ? AND lead = 1 "
+                "AND sent IS NULL ORDER BY position", (row["id"],))
+            created = from_ts(row["created"])
+            assert created is not None
+            result.append(PendingDigest(
+                id=row["id"], channel_id=row["channel_id"], title=row["title"],
+                created=created, more=row["more"],
+                items=tuple(PendingItem(r[0], r[1]) for r in items)))
+        return result
+
+    async def mark_sent(self, digest_id: int, positions: list[int], message_id: str,
+                        now: datetime) -> None:
+        """Record that the items at these positions went out in one message."""
+        marks = ",".join("?" * len(positions))
+        await self._db.execute(
+            f"UPDATE deliveries SET message_id = ?, sent = ? WHERE digest_id = ? "
+            f"AND position IN ({marks})", (message_id, to_ts(now), digest_id, *positions))
+
+    async def finish(self, digest_id: int, now: datetime) -> None:
+        """The whole digest is out."""
+        await self._db.execute("UPDATE digests SET done = ? WHERE id = ?",
+                               (to_ts(now), digest_id))

@@ -1,0 +1,96 @@
+"""Feeds and their fetch state: which are due, what each poll found."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.model import FeedSpec, FeedState
+from bot.store.db import Database, Row, from_ts, to_ts
+
+_COLUMNS = ("id, url, COALESCE(NULLIF(name, ''), NULLIF(title, ''), url) AS name, tags, "
+            "interval_s, etag, last_modified, body_hash, failures, last_error, last_polled, "
+            "next_poll, disabled, full_text, origin")
+
+
+def _feed(row: Row) -> FeedState:
+    return FeedState(
+        id=row["id"], url=row["url"], name=row["name"], tags=tuple(row["tags"].split()),
+        interval_s=row["interval_s"], etag=row["etag"], last_modified=row["last_modified"],
+        body_hash=row["body_hash"], failures=row["failures"], last_error=row["last_error"],
+        last_polled=from_ts(row["last_polled"]), next_poll=from_ts(row["next_poll"]),
+        disabled=bool(row["disabled"]), full_text=bool(row["full_text"]), origin=row["origin"])
+
+
+class FeedStore:
+    """Queries on the feeds table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def sync_config_feeds(self, specs: Sequence[FeedSpec]) -> None:
+        """Make the config file's feeds present; feeds dropped from the file are removed."""
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO feeds (url, name, tags, interval_s, full_text, origin) "
+                "VALUES (?, ?, ?, ?, ?, 'config') ON CONFLICT (url) DO UPDATE SET "
+                "name = excluded.name, tags = excluded.tags, interval_s = excluded.interval_s, "
+                "full_text = excluded.full_text, removed = 0",
+                [(s.url, s.name, " ".join(s.tags), s.interval_s, s.full_text) for s in specs])
+            urls = [s.url for s in specs]
+            marks = ",".join("?" * len(urls))
+            await conn.execute(
+                f"UPDATE feeds SET removed = 1 WHERE origin = 'config' AND url NOT IN ({marks})",
+                urls)
+
+    async def add_feed(self, spec: FeedSpec, origin: str) -> FeedState:
+        """Add (or bring back) a feed from chat; returns it with its state."""
+        await self._db.execute(
+            "INSERT INTO feeds (url, name, tags, interval_s, origin) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET removed = 0, disabled = 0, failures = 0, "
+            "name = CASE WHEN excluded.name != '' THEN excluded.name ELSE name END",
+            (spec.url, spec.name, " ".join(spec.tags), spec.interval_s, origin))
+        feed = await self.feed_by_url(spec.url)
+        assert feed is not None
+        return feed
+
+    async def remove_feed(self, feed_id: int) -> None:
+        """Stop polling a feed; its articles stay so that nothing is posted twice."""
+        await self._db.execute("UPDATE feeds SET removed = 1 WHERE id = ?", (feed_id,))
+
+    async def feed_by_url(self, url: str) -> FeedState | None:
+        """The feed with exactly this URL, removed or not."""
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?", (url,))
+        return None if row is None else _feed(row)
+
+    async def active_feeds(self) -> list[FeedState]:
+        """Every feed not removed, in a stable order."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM feeds WHERE removed = 0 ORDER BY name COLLATE NOCASE, id")
+        return [_feed(row) for row in rows]
+
+    async def due_feeds(self, now: datetime, limit: int = 1000) -> list[FeedState]:
+        """Enabled feeds whose next poll time has come, most overdue first."""
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM feeds WHERE disabled = 0 AND removed = 0 "
+            "AND next_poll <= ? ORDER BY next_poll LIMIT ?", (to_ts(now), limit))
+        return [_feed(row) for row in rows]
+
+    async def record_fetched(self, feed_id: int, *, etag: str, last_modified: str,
+                             body_hash: str, title: str, now: datetime,
+                             next_poll: datetime) -> None:
+        """A poll that got the feed (200 or 304): reset failures, remember validators."""
+        await self._db.execute(
+            "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, failures = 0, "
+            "last_error = '', last_polled = ?, next_poll = ?, "
+            "title = CASE WHEN ? != '' THEN ? ELSE title END WHERE id = ?",
+            (etag, last_modified, body_hash, to_ts(now), to_ts(next_poll), title, title,
+             feed_id))
+
+    async def record_failure(self, feed_id: int, *, error: str, failures: int, now: datetime,
+                             next_poll: datetime, disable: bool) -> None:
+        """A failed poll: count it, say why, push the next poll back (or disable)."""
+        await self._db.execute(
+            "UPDATE feeds SET failures = ?, last_error = ?, last_polled = ?, next_poll = ?, "
+            "disabled = ? WHERE id = ?",
+            (failures, error, to_ts(now), to_ts(next_poll), int(disable), feed_id))

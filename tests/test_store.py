@@ -1,0 +1,127 @@
+"""The SQLite store: migrations, dedup, full-text search, the outbox."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.model import Digest, DigestItem, FeedSpec, NewArticle
+from bot.store.db import DatabaseError, migrations
+from bot.store.store import open_store
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def _article(key: str, title: str, summary: str = "", tags: tuple[str, ...] = ()) -> NewArticle:
+    return NewArticle(dedup_key=key, url=f"https://example.org/{key}", title=title,
+                      summary=summary, tags=tags, published=NOW - timedelta(hours=1))
+
+
+
+
+async def test_migrations_run_from_empty(tmp_path: Path) -> None:
+    """A new file gets every migration and the newest user_version, with WAL on."""
+    async with open_store(tmp_path / "news.db") as store:
+        row = await store.db.fetchone("PRAGMA user_version")
+        mode = await store.db.fetchone("PRAGMA journal_mode")
+    assert row is not None and row[0] == migrations()[-1][0]
+    assert mode is not None and mode[0] == "wal"
+
+
+async def test_database_from_the_future_is_refused(tmp_path: Path) -> None:
+    """A database written by a newer newsbot is refused with a clear message."""
+    path = tmp_path / "news.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    with pytest.raises(DatabaseError, match=r"schema version 999.*newer newsbot"):
+        async with open_store(path):
+            pass
+
+
+async def test_not_a_database_is_refused(tmp_path: Path) -> None:
+    """A file that is not SQLite gives a DatabaseError naming it, not a traceback."""
+    path = tmp_path / "news.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError, match=r"news\.db"):
+        async with open_store(path):
+            pass
+
+
+async def test_articles_are_stored_once(tmp_path: Path) -> None:
+    """Adding the same dedup keys again stores nothing new."""
+    async with open_store(tmp_path / "news.db") as store:
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://example.org/rss")])
+        feed = await store.feeds.feed_by_url("https://example.org/rss")
+        assert feed is not None
+        batch = [_article("a", "Alpha"), _article("b", "Beta")]
+        assert await store.articles.add_articles(feed.id, batch, NOW) == 2
+        assert await store.articles.add_articles(feed.id, batch, NOW) == 0
+        assert await store.articles.known_keys(feed.id, ["a", "c"]) == {"a"}
+        assert await store.articles.count() == 2
+
+
+async def test_search_matches_all_words_title_first(tmp_path: Path) -> None:
+    """Search ANDs the words; a title match ranks above a summary match."""
+    async with open_store(tmp_path / "news.db") as store:
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://example.org/rss")])
+        feed = await store.feeds.feed_by_url("https://example.org/rss")
+        assert feed is not None
+        await store.articles.add_articles(feed.id, [
+            _article("a", "Markets calm", "Japan tariffs were cut on Tuesday."),
+            _article("b", "Japan cuts tariffs", "A deal was signed."),
+            _article("c", "Japan wins the cup", "Football news."),
+        ], NOW)
+        found = await store.articles.search("japan tariffs", limit=5)
+    assert [a.title for a in found] == ["Japan cuts tariffs", "Markets calm"]
+
+
+@pytest.mark.parametrize("query", ['"', "AND OR NOT", "title:x", "*", "(", "NEAR(a b)", ""])
+async def test_search_survives_fts_syntax(tmp_path: Path, query: str) -> None:
+    """User words never reach FTS5 as syntax: odd input gives results or nothing."""
+    async with open_store(tmp_path / "news.db") as store:
+        assert isinstance(await store.articles.search(query, limit=5), list)
+
+
+async def test_latest_by_tag_compares_tag_keys(tmp_path: Path) -> None:
+    """`latest world news` finds articles tagged #WorldNews."""
+    async with open_store(tmp_path / "news.db") as store:
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://example.org/rss")])
+        feed = await store.feeds.feed_by_url("https://example.org/rss")
+        assert feed is not None
+        await store.articles.add_articles(feed.id, [
+            _article("a", "One", tags=("WorldNews",)), _article("b", "Two", tags=("Sport",))],
+            NOW)
+        found = await store.articles.latest(limit=5, tag="world news")
+    assert [a.title for a in found] == ["One"]
+
+
+async def test_outbox_keeps_unsent_items_until_marked(tmp_path: Path) -> None:
+    """An enqueued digest stays pending until every item is marked sent and finished."""
+    async with open_store(tmp_path / "news.db") as store:
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://example.org/rss")])
+        feed = await store.feeds.feed_by_url("https://example.org/rss")
+        assert feed is not None
+        await store.articles.add_articles(feed.id, [_article("a", "A"), _article("b", "B")], NOW)
+        await store.channels.ensure("console", NOW)
+        articles = await store.articles.latest(limit=2)
+        digest = Digest("console", "t", NOW, tuple(DigestItem(a) for a in articles))
+        digest_id = await store.deliveries.enqueue(digest, NOW)
+        await store.deliveries.mark_sent(digest_id, [0], "m1", NOW)
+        pending = await store.deliveries.pending()
+        assert [(p.id, [i.position for i in p.items]) for p in pending] == [(digest_id, [1])]
+        assert await store.channels.last_digest("console") == NOW
+        await store.deliveries.finish(digest_id, NOW)
+        assert await store.deliveries.pending() == []
+        assert await store.articles.undelivered("console", [feed.id], since=None, limit=9) == []
+
+
+async def test_config_sync_removes_dropped_feeds(tmp_path: Path) -> None:
+    """A feed dropped from the config file stops being active; its articles stay."""
+    async with open_store(tmp_path / "news.db") as store:
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://a.example/rss"),
+                                             FeedSpec(url="https://b.example/rss")])
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://b.example/rss")])
+        assert [f.url for f in await store.feeds.active_feeds()] == ["https://b.example/rss"]
