@@ -1,0 +1,166 @@
+"""HTTP for feeds: conditional GET, redirects checked hop by hop, caps on bytes and time."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from urllib.parse import urljoin
+
+import aiohttp
+
+from bot.feeds.guard import AddressCheck, BlockedAddress, GuardedResolver, check_url
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    """Caps of one fetch."""
+
+    timeout_s: float = 30.0
+    connect_timeout_s: float = 10.0
+    max_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    concurrency: int = 16
+    per_host: int = 2
+    user_agent: str = "newsbot/0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one fetch got: a body, "not modified", or an error with its reason."""
+
+    status: int  # the final HTTP status; 0 when no response came
+    body: bytes = b""
+    etag: str = ""
+    last_modified: str = ""
+    content_type: str = ""
+    final_url: str = ""
+    error: str = ""
+    retry_after_s: float | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """The server said 304: nothing new, nothing to parse."""
+        return self.status == 304 and not self.error
+
+    @property
+    def gone(self) -> bool:
+        """The server said 410: the feed is gone for good."""
+        return self.status == 410
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Fetcher:
+    """Fetches feed URLs through one pooled session; never raises for network trouble."""
+
+    def __init__(self, limits: FetchLimits, is_allowed: AddressCheck) -> None:
+        self._limits = limits
+        self._is_allowed = is_allowed
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        connector = aiohttp.TCPConnector(
+            resolver=GuardedResolver(self._is_allowed), limit=self._limits.concurrency,
+            limit_per_host=self._limits.per_host, ttl_dns_cache=300)
+        timeout = aiohttp.ClientTimeout(total=self._limits.timeout_s,
+                                        sock_connect=self._limits.connect_timeout_s)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=timeout,
+            headers={"User-Agent": self._limits.user_agent,
+                     "Accept": "application/atom+xml, application/rss+xml, application/feed+json,"
+                               " application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"})
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def fetch(self, url: str, *, etag: str = "", last_modified: str = "") -> FetchResult:
+        """GET a feed, conditionally; errors come back as a FetchResult with a reason."""
+        try:
+            async with asyncio.timeout(self._limits.timeout_s):
+                return await self._follow(url, etag, last_modified)
+        except BlockedAddress as error:
+            return FetchResult(status=0, error=f"refused: {error}", final_url=url)
+        except TimeoutError:
+            return FetchResult(status=0, error=f"timed out after {self._limits.timeout_s:g} s",
+                               final_url=url)
+        except _TooLarge:
+            return FetchResult(status=0, final_url=url,
+                               error=f"larger than {self._limits.max_bytes // 1024} KiB")
+        except aiohttp.ClientError as error:
+            return FetchResult(status=0, error=_describe(error), final_url=url)
+
+    async def _follow(self, url: str, etag: str, last_modified: str) -> FetchResult:
+        assert self._session is not None, "use the Fetcher as an async context manager"
+        headers = {k: v for k, v in (("If-None-Match", etag),
+                                     ("If-Modified-Since", last_modified)) if v}
+        for _ in range(self._limits.max_redirects + 1):
+            check_url(url, self._is_allowed)
+            async with self._session.get(url, headers=headers, allow_redirects=False) as resp:
+                location = resp.headers.get("Location")
+                if resp.status in _REDIRECTS and location:
+                    url = urljoin(url, location)
+                    continue
+                return await self._result(resp, url)
+        return FetchResult(status=0, final_url=url,
+                           error=f"more than {self._limits.max_redirects} redirects")
+
+    async def _result(self, resp: aiohttp.ClientResponse, url: str) -> FetchResult:
+        head = FetchResult(status=resp.status, final_url=url,
+                           etag=resp.headers.get("ETag", ""),
+                           last_modified=resp.headers.get("Last-Modified", ""),
+                           content_type=resp.headers.get("Content-Type", ""))
+        if resp.status == 304:
+            return head
+        if resp.status != 200:
+            return replace(head, error=f"HTTP {resp.status} {resp.reason or ''}".strip(),
+                           retry_after_s=_retry_after(resp.headers.get("Retry-After")))
+        return replace(head, body=await self._read_capped(resp))
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
+        cap = self._limits.max_bytes
+        if resp.content_length is not None and resp.content_length > cap:
+            raise _TooLarge
+        chunks, size = [], 0
+        async for chunk in resp.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds (it may be a number or an HTTP date)."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def _describe(error: aiohttp.ClientError) -> str:
+    cause = error.__cause__ or error.__context__
+    if isinstance(cause, BlockedAddress):
+        return f"refused: {cause}"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"cannot connect to {error.host}: {error.os_error.strerror or error.os_error}"
+    if isinstance(error, aiohttp.ClientPayloadError):
+        return "the response body was cut off or badly encoded"
+    return f"{type(error).__name__}: {error}".rstrip(": ")

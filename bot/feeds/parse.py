@@ -1,0 +1,198 @@
+"""Feed bytes -> ParsedFeed: feedparser for XML, our own reader for JSON Feed."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import feedparser
+
+from bot.model import Entry, ParsedFeed
+
+_TRACKING = re.compile(r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|_gl|"
+                       r"ocid|cmpid|at_medium|at_campaign|__twitter_impression", re.IGNORECASE)
+_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+_JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
+
+
+class ParseError(Exception):
+    """The bytes are not a feed we can read; the message says why."""
+
+
+def canonical_url(url: str, base: str = "") -> str:
+    """Absolute http(s) URL without fragment, default port or tracking parameters."""
+    if not url.strip():
+        return ""
+    url = urljoin(base, url.strip()) if base else url.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    host = parts.hostname.lower()
+    if parts.port and parts.port != {"http": 80, "https": 443}[parts.scheme.lower()]:
+        host = f"{host}:{parts.port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _TRACKING.fullmatch(k)])
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
+
+
+def parse_feed(body: bytes, url: str, *, now: datetime, content_type: str = "",
+               max_entries: int = 200) -> ParsedFeed:
+    """Read a feed document (RSS 0.9x/1.0/2.0, Atom, JSON Feed) into entries."""
+    if _looks_like_json(body):
+        return _parse_json_feed(body, url, now, max_entries)
+    return _parse_xml_feed(body, url, now, content_type, max_entries)
+
+
+def _looks_like_json(body: bytes) -> bool:
+    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{")
+
+
+def _parse_xml_feed(body: bytes, url: str, now: datetime, content_type: str,
+                    max_entries: int) -> ParsedFeed:
+    body = _DOCTYPE_SUBSET.sub(b"", body, count=1)  # entity declarations never expand
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        doc = feedparser.parse(body, response_headers=headers, sanitize_html=False,
+                               resolve_relative_uris=False)
+    except Exception as error:  # feedparser raises several undocumented errors
+        raise ParseError(f"feedparser failed: {type(error).__name__}: {error}") from None
+    if not doc.entries and (doc.get("bozo") or not doc.get("version")):
+        reason = doc.get("bozo_exception") or "no feed found"
+        raise ParseError(f"not a feed: {reason}")
+    feed = doc.get("feed", {})
+    lang = str(feed.get("language", ""))
+    raw = [_xml_entry(e, url, lang, now) for e in doc.entries]
+    return ParsedFeed(title=_text(feed.get("title")), link=_text(feed.get("link")), lang=lang,
+                      entries=_identify(raw, url, max_entries))
+
+
+def _xml_entry(entry: dict[str, Any], base: str, lang: str, now: datetime) -> dict[str, Any]:
+    contents = entry.get("content") or []
+    html = max((str(c.get("value", "")) for c in contents), key=len, default="")
+    summary = str(entry.get("summary", ""))
+    if len(summary) > len(html):
+        html = summary
+    return {
+        "id": _text(entry.get("id")),
+        "url": canonical_url(_text(entry.get("link")), base),
+        "title": _text(entry.get("title")),
+        "html": html,
+        "author": _text(entry.get("author")),
+        "categories": tuple(_text(t.get("term")) for t in entry.get("tags") or []
+                            if _text(t.get("term"))),
+        # dict.get skips FeedParserDict's deprecated published/updated key mapping
+        "published": _struct_date(dict.get(entry, "published_parsed")
+                                  or dict.get(entry, "updated_parsed"), now),
+        "lang": lang,
+    }
+
+
+def _parse_json_feed(body: bytes, url: str, now: datetime, max_entries: int) -> ParsedFeed:
+    try:
+        doc = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ParseError(f"not valid JSON: {error}") from None
+    version = str(doc.get("version", "")) if isinstance(doc, dict) else ""
+    if not version.startswith(_JSON_FEED_VERSIONS) or not isinstance(doc.get("items"), list):
+        raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version or no items)")
+    lang = _text(doc.get("language"))
+    raw = [_json_entry(item, url, lang, now) for item in doc["items"] if isinstance(item, dict)]
+    return ParsedFeed(title=_text(doc.get("title")), link=_text(doc.get("home_page_url")),
+                      lang=lang, entries=_identify(raw, url, max_entries))
+
+
+def _json_entry(item: Mapping[str, Any], base: str, lang: str, now: datetime) -> dict[str, Any]:
+    authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict)
+                                      else [])
+    return {
+        "id": _text(item.get("id")),
+        "url": canonical_url(_text(item.get("url") or item.get("external_url")), base),
+        "title": _text(item.get("title")),
+        "html": _text(item.get("content_html") or item.get("content_text")
+                      or item.get("summary")),
+        "author": ", ".join(_text(a.get("name")) for a in authors if isinstance(a, dict)),
+        "categories": tuple(_text(t) for t in item.get("tags") or [] if _text(t)),
+        "published": _iso_date(_text(item.get("date_published") or item.get("date_modified")),
+                               now),
+        "lang": _text(item.get("language")) or lang,
+    }
+
+
+def _identify(raw: Sequence[dict[str, Any]], feed_url: str, limit: int) -> tuple[Entry, ...]:
+    """Give each entry its dedup key; keep the newest `limit`, skip empty ones."""
+    id_counts = Counter(r["id"] for r in raw if r["id"])
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for r in raw:
+        if not (r["title"] or r["url"] or r["html"]):
+            continue
+        key = _dedup_key(r, id_counts)
+        if key in seen:
+            continue
+        seen.add(key)
+        entries.append(Entry(dedup_key=key, url=r["url"], title=r["title"],
+                             content_html=r["html"], author=r["author"],
+                             categories=r["categories"], published=r["published"],
+                             lang=r["lang"]))
+    return tuple(_newest(entries, limit))
+
+
+def _dedup_key(r: Mapping[str, Any], id_counts: Counter[str]) -> str:
+    """Stable entry id unique in the document, else canonical URL, else a content hash."""
+    entry_id, url = str(r["id"]), str(r["url"])
+    if entry_id and id_counts[entry_id] == 1:
+        return "id:" + entry_id
+    if url:
+        return "url:" + url
+    digest = hashlib.sha256(f"{r['title']}\x00{r['html']}".encode()).hexdigest()[:32]
+    return "hash:" + digest
+
+
+def _newest(entries: list[Entry], limit: int) -> list[Entry]:
+    if len(entries) <= limit:
+        return entries
+    floor = datetime.min.replace(tzinfo=UTC)
+    order = sorted(range(len(entries)), key=lambda i: (entries[i].published or floor, -i),
+                   reverse=True)
+    return [entries[i] for i in sorted(order[:limit])]
+
+
+def _struct_date(value: time.struct_time | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return _sane(moment, now)
+
+
+def _iso_date(value: str, now: datetime) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return _sane(moment.astimezone(UTC), now)
+
+
+def _sane(moment: datetime, now: datetime) -> datetime | None:
+    """Dates before 1990 or more than a day ahead are treated as missing."""
+    return moment if _EARLIEST <= moment <= now + timedelta(days=1) else None
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

@@ -1,0 +1,138 @@
+"""Polling: which feeds are due, fetch and parse them with bounded concurrency, back off."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from bot.feeds.fetch import Fetcher, FetchResult
+from bot.feeds.parse import ParseError
+from bot.feeds.worker import ParseWorker
+from bot.model import FeedState
+from bot.store.store import Store
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+MAX_BACKOFF = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    """How polling behaves."""
+
+    concurrency: int = 16
+    max_entries: int = 200
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What one poll of one feed did."""
+
+    feed: FeedState
+    new: int = 0
+    seen: int = 0
+    not_modified: bool = False
+    error: str = ""
+
+
+def next_poll_after_failure(feed: FeedState, failures: int, now: datetime,
+                            retry_after_s: float | None) -> datetime:
+    """Exponential backoff from the feed's interval, capped at 24 h; Retry-After wins."""
+    backoff = timedelta(seconds=feed.interval_s * 2 ** min(failures, 12))
+    if retry_after_s is not None:
+        backoff = max(backoff, timedelta(seconds=retry_after_s))
+    return now + min(backoff, MAX_BACKOFF)
+
+
+class Poller:
+    """Polls feeds into the store."""
+
+    def __init__(self, store: Store, fetcher: Fetcher, worker: ParseWorker, clock: Clock,
+                 settings: PollSettings) -> None:
+        self._store = store
+        self._fetcher = fetcher
+        self._worker = worker
+        self._clock = clock
+        self._settings = settings
+
+    async def poll_due(self) -> list[FeedOutcome]:
+        """Poll every feed whose time has come."""
+        return await self.poll_feeds(await self._store.feeds.due_feeds(self._clock()))
+
+    async def poll_feeds(self, feeds: Sequence[FeedState],
+                         progress: Callable[[FeedOutcome], None] | None = None
+                         ) -> list[FeedOutcome]:
+        """Poll these feeds, at most `concurrency` at once; outcomes in the given order."""
+        gate = asyncio.Semaphore(self._settings.concurrency)
+
+        async def one(feed: FeedState) -> FeedOutcome:
+            async with gate:
+                outcome = await self.poll_feed(feed)
+            if progress is not None:
+                progress(outcome)
+            return outcome
+
+        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+
+    async def poll_feed(self, feed: FeedState) -> FeedOutcome:
+        """Fetch, parse and store one feed; every failure is recorded on the feed."""
+        try:
+            result = await self._fetcher.fetch(feed.url, etag=feed.etag,
+                                               last_modified=feed.last_modified)
+            if result.error:
+                return await self._failed(feed, result.error, result)
+            if result.not_modified:
+                await self._fetched(feed, result, feed.body_hash, "")
+                return FeedOutcome(feed, not_modified=True)
+            return await self._ingest(feed, result)
+        except ParseError as error:
+            return await self._failed(feed, str(error), None)
+        except Exception as error:  # a bug must cost one feed one poll, not the poller
+            log.exception("polling %s failed", feed.url)
+            return await self._failed(feed, f"internal error: {type(error).__name__}", None)
+
+    async def _ingest(self, feed: FeedState, result: FetchResult) -> FeedOutcome:
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        if body_hash == feed.body_hash:
+            await self._fetched(feed, result, body_hash, "")
+            return FeedOutcome(feed, not_modified=True)
+        now = self._clock()
+        parsed = await self._worker.parse(result.body, result.final_url or feed.url, now=now,
+                                          content_type=result.content_type,
+                                          max_entries=self._settings.max_entries)
+        keys = [entry.dedup_key for entry in parsed.entries]
+        known = await self._store.articles.known_keys(feed.id, keys)
+        fresh = [entry for entry in parsed.entries if entry.dedup_key not in known]
+        added = 0
+        if fresh:
+            articles = await self._worker.enrich(fresh, feed.tags, self._settings.aliases)
+            added = await self._store.articles.add_articles(feed.id, articles, now)
+        await self._fetched(feed, result, body_hash, parsed.title)
+        if feed.name == feed.url and parsed.title:
+            feed = replace(feed, name=parsed.title)
+        return FeedOutcome(feed, new=added, seen=len(parsed.entries) - added)
+
+    async def _fetched(self, feed: FeedState, result: FetchResult, body_hash: str,
+                       title: str) -> None:
+        now = self._clock()
+        await self._store.feeds.record_fetched(
+            feed.id, etag=result.etag or feed.etag,
+            last_modified=result.last_modified or feed.last_modified, body_hash=body_hash,
+            title=title, now=now, next_poll=now + timedelta(seconds=feed.interval_s))
+
+    async def _failed(self, feed: FeedState, error: str,
+                      result: FetchResult | None) -> FeedOutcome:
+        now = self._clock()
+        failures = feed.failures + 1
+        retry_after = result.retry_after_s if result is not None else None
+        gone = result is not None and result.gone
+        log.warning("feed %s failed (%d in a row): %s", feed.url, failures, error)
+        await self._store.feeds.record_failure(
+            feed.id, error=error, failures=failures, now=now, disable=gone,
+            next_poll=next_poll_after_failure(feed, failures, now, retry_after))
+        return FeedOutcome(feed, error=error + (" (feed disabled: gone for good)" if gone else ""))

@@ -1,0 +1,129 @@
+"""Polling feeds into the store: dedup across polls, 304s, failures and backoff."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.feeds.fetch import Fetcher, FetchLimits
+from bot.feeds.guard import allow_any_address
+from bot.feeds.poll import Poller, PollSettings, next_poll_after_failure
+from bot.feeds.worker import ParseWorker
+from bot.model import FeedSpec, FeedState
+from bot.store.store import Store, open_store
+from tests.fakes.feed_server import FeedServer, Script
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Rig:
+    """A poller wired to a real store, fetcher and worker."""
+
+    store: Store
+    poller: Poller
+    server: FeedServer
+
+    async def feed(self, name: str) -> FeedState:
+        url = self.server.url(name)
+        await self.store.feeds.sync_config_feeds([FeedSpec(url=url, interval_s=600)])
+        feed = await self.store.feeds.feed_by_url(url)
+        assert feed is not None
+        return feed
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
+    """Store, fetcher and parse worker for one test."""
+    async with open_store(tmp_path / "news.db") as store, \
+            Fetcher(FetchLimits(timeout_s=5), allow_any_address) as fetcher, \
+            ParseWorker() as worker:
+        poller = Poller(store, fetcher, worker, lambda: NOW, PollSettings())
+        yield Rig(store, poller, feed_server)
+
+
+async def test_first_poll_stores_every_entry(rig: Rig) -> None:
+    """A new feed's entries are all stored, with summaries and tags."""
+    outcome = await rig.poller.poll_feed(await rig.feed("world_news.xml"))
+    assert (outcome.new, outcome.error) == (4, "")
+    stored = await rig.store.articles.latest(limit=10)
+    assert {a.feed_name for a in stored} == {"Example World News"}
+    assert all(a.summary for a in stored)
+
+
+async def test_second_poll_is_a_304_with_no_parse(rig: Rig) -> None:
+    """An unchanged feed is answered 304: nothing parsed, nothing stored twice."""
+    await rig.poller.poll_feed(await rig.feed("world_news.xml"))
+    again = await rig.poller.poll_feed(await rig.feed("world_news.xml"))
+    assert again.not_modified and again.new == 0
+    assert rig.server.not_modified["world_news.xml"] == 1
+    assert await rig.store.articles.count() == 4
+
+
+async def test_identical_body_without_validators_is_not_parsed(rig: Rig) -> None:
+    """A server without ETag support sending the same bytes costs no parse."""
+    body = (Path(__file__).parent / "fixtures" / "world_news.xml").read_bytes()
+    rig.server.script("plain.xml", Script(body=body))
+    first = await rig.poller.poll_feed(await rig.feed("plain.xml"))
+    second = await rig.poller.poll_feed(await rig.feed("plain.xml"))
+    assert first.new == 4 and second.not_modified
+
+
+async def test_changed_body_adds_only_new_entries(rig: Rig) -> None:
+    """A feed that gains one item stores exactly that one."""
+    body = (Path(__file__).parent / "fixtures" / "world_news.xml").read_bytes()
+    rig.server.bodies["grow.xml"] = body
+    await rig.poller.poll_feed(await rig.feed("grow.xml"))
+    extra = (b"<item><title>Brand new</title><link>https://news.example.org/new</link>"
+             b"<guid isPermaLink='false'>ex-2000</guid></item></channel>")
+    rig.server.bodies["grow.xml"] = body.replace(b"</channel>", extra)
+    outcome = await rig.poller.poll_feed(await rig.feed("grow.xml"))
+    assert (outcome.new, outcome.seen) == (1, 4)
+
+
+async def test_failure_is_recorded_with_backoff(rig: Rig) -> None:
+    """A failing feed keeps its error and is polled again later, not at once."""
+    rig.server.script("down.xml", Script(status=503, headers={"Retry-After": "3600"}))
+    outcome = await rig.poller.poll_feed(await rig.feed("down.xml"))
+    feed = await rig.store.feeds.feed_by_url(rig.server.url("down.xml"))
+    assert outcome.error.startswith("HTTP 503")
+    assert feed is not None and feed.failures == 1 and feed.last_error.startswith("HTTP 503")
+    assert feed.next_poll == NOW + timedelta(hours=1)
+
+
+async def test_gone_feed_is_disabled(rig: Rig) -> None:
+    """410 Gone disables the feed at once."""
+    rig.server.script("gone.xml", Script(status=410))
+    await rig.poller.poll_feed(await rig.feed("gone.xml"))
+    feed = await rig.store.feeds.feed_by_url(rig.server.url("gone.xml"))
+    assert feed is not None and feed.disabled
+
+
+async def test_unparseable_body_is_a_feed_failure(rig: Rig) -> None:
+    """A body that is not a feed fails that feed with a reason; the poller goes on."""
+    outcome = await rig.poller.poll_feed(await rig.feed("malformed.xml"))
+    assert outcome.error.startswith("not a feed")
+
+
+async def test_success_resets_failures(rig: Rig) -> None:
+    """After failures, one good poll resets the count and the error."""
+    rig.server.script("flaky.xml", Script(status=500))
+    await rig.poller.poll_feed(await rig.feed("flaky.xml"))
+    del rig.server.scripts["flaky.xml"]
+    rig.server.bodies["flaky.xml"] = (Path(__file__).parent / "fixtures" / "atom.xml").read_bytes()
+    feed = await rig.store.feeds.feed_by_url(rig.server.url("flaky.xml"))
+    assert feed is not None
+    await rig.poller.poll_feed(feed)
+    feed = await rig.store.feeds.feed_by_url(rig.server.url("flaky.xml"))
+    assert feed is not None and (feed.failures, feed.last_error) == (0, "")
+
+
+@pytest.mark.parametrize(("failures", "hours"), [(1, 0.5), (2, 1), (5, 8), (9, 24), (40, 24)])
+def test_backoff_doubles_up_to_a_day(failures: int, hours: float) -> None:
+    """Backoff doubles the interval per failure and stops at 24 hours."""
+    feed = FeedState(id=1, url="https://x.example/", name="x", interval_s=900)
+    assert next_poll_after_failure(feed, failures, NOW, None) == NOW + timedelta(hours=hours)
