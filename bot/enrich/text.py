@@ -1,0 +1,113 @@
+"""Feed HTML to clean plain text: real parser, no widgets, no publisher trailers."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+from selectolax.lexbor import LexborHTMLParser
+
+# Private-use characters mark breaks we insert, so source newlines can be collapsed freely.
+_PARA = "\ue000"
+_LINE = "\ue001"
+
+_DROP = ", ".join(
+    (
+        "script, style, noscript, template, iframe, object, embed, svg, canvas, video, audio",
+        "img, picture, figure, figcaption, form, button, input, select, textarea",
+        "nav, footer, aside",
+        '[class*="share"], [id*="share"], [class*="social"], [id*="social"]',
+        '[class*="related"], [id*="related"], [class*="newsletter"], [id*="newsletter"]',
+        '[class*="subscribe"], [id*="subscribe"], [class*="advert"], [id*="advert"]',
+        '[class~="ad"], [class~="ads"], [class^="ad-"], [class*=" ad-"], [id^="ad-"]',
+        '[class*="feedflare"], a[href*="/~ff/"], a[href*="feeds.feedburner.com/~"]',
+    )
+)
+_BLOCKS = ", ".join(
+    (
+        "p, div, li, ul, ol, dl, dt, dd, h1, h2, h3, h4, h5, h6, blockquote, pre",
+        "table, tr, section, article, header, main, hr",
+    )
+)
+
+_SPACE = re.compile(r"\s+")
+_INVISIBLE = ("\u200b", "\u2060", "\ufeff", "\u00ad")  # zero-width spaces, soft hyphen
+_STRAY_ZWNJ = re.compile(r"\u200c(?=\s)|(?<=\s)\u200c")  # a joiner beside a space joins nothing
+_PARAGRAPH_SPLIT = re.compile(r"\n\s*\n")
+_TRAILER_REACH = 240  # trailers are short: only the text's tail is searched
+# WordPress: "The post <title> appeared first on <site>." (searched from the last "The post").
+_POST_TRAILER = re.compile(r"The post\b[^\n]*?\b(?:appeared first on|first appeared on)\b[^\n]*\Z")
+_TAIL_TRAILERS = (
+    # "Continue reading ...", "Read more", "…read more", only at a sentence or line start.
+    re.compile(
+        r"(?:^|(?<=[.!?…\"”)\]\n]))\s*(?:…|\.\.\.)?\s*(?:continue reading|read more"
+        r"|read (?:the )?full (?:story|article))\b[^\n]{0,160}\Z",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\[\s*(?:…|\.\.\.)\s*\]\s*\Z"),
+)
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of a feed body: blocks become paragraphs, widgets and trailers go."""
+    if "<" not in html:
+        return strip_trailers(normalize_text(html_lib.unescape(html)))
+    raw = _markup_text(html.replace(_PARA, " ").replace(_LINE, " "))
+    flat = " ".join(_visible(raw).split())
+    paragraphs = []
+    for chunk in flat.split(_PARA):
+        lines = (line.strip() for line in chunk.split(_LINE))
+        paragraph = "\n".join(line for line in lines if line)
+        if paragraph:
+            paragraphs.append(paragraph)
+    return strip_trailers("\n\n".join(paragraphs))
+
+
+def normalize_text(text: str) -> str:
+    """Plain text with runs of spaces collapsed and blank-line paragraph breaks kept."""
+    text = _visible(text)
+    paragraphs = (_SPACE.sub(" ", p).strip() for p in _PARAGRAPH_SPLIT.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def strip_trailers(text: str) -> str:
+    """Text without publisher trailers such as "The post X appeared first on Y."."""
+    while text:
+        before = text
+        post = text.rfind("The post")
+        if post >= 0 and _POST_TRAILER.match(text, post):
+            text = text[:post].rstrip()
+        for pattern in _TAIL_TRAILERS:
+            match = pattern.search(text, max(0, len(text) - _TRAILER_REACH))
+            if match:
+                text = text[: match.start()].rstrip()
+        if text == before:
+            break
+    return text
+
+
+def _visible(text: str) -> str:
+    """`text` without invisible formatting characters that only get in the way."""
+    for char in _INVISIBLE:
+        if char in text:
+            text = text.replace(char, "")
+    return _STRAY_ZWNJ.sub("", text) if "\u200c" in text else text
+
+
+def _markup_text(html: str) -> str:
+    """The document's text with our break markers around blocks and at <br>."""
+    try:
+        tree = LexborHTMLParser(html)
+    except UnicodeEncodeError:  # lone surrogates cannot reach the C parser
+        tree = LexborHTMLParser(html.encode("utf-8", "replace").decode("utf-8"))
+    body = tree.body
+    if body is None:
+        return ""
+    for node in body.css(_DROP):
+        node.decompose()
+    for node in body.css("br"):
+        node.replace_with(_LINE)
+    for node in body.css(_BLOCKS):
+        node.insert_before(_PARA)
+        node.insert_after(_PARA)
+    return body.text(deep=True, separator="", strip=False)

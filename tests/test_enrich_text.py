@@ -1,0 +1,142 @@
+"""Tests for bot.enrich.text: feed HTML to readable plain text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.enrich.text import html_to_text
+
+WORDPRESS = (
+    "<p>The city council approved the budget on Tuesday after a six-hour debate.</p>\n"
+    '<p>The post <a rel="nofollow" href="https://example.org/budget/">Council approves budget'
+    '</a> appeared first on <a rel="nofollow" href="https://example.org">Example Times</a>.</p>'
+)
+FEEDBURNER = (
+    "Apple released a security update for iOS.<br/><br/>"
+    '<div class="feedflare"><a href="http://feeds.feedburner.com/~ff/Example?a=abc">'
+    '<img src="http://feeds.feedburner.com/~ff/Example?d=yIl2AUoC8zA" border="0"></img></a>'
+    '</div><img src="http://feeds.feedburner.com/~r/Example/~4/xyz" height="1" width="1" '
+    'alt=""/>'
+)
+WIDGETS = (
+    '<div class="entry"><p>Rescuers searched for 10 missing skiers.</p>'
+    '<div class="sharedaddy sd-sharing-enabled"><h3>Share this:</h3><ul><li>'
+    '<a href="https://twitter.com/share">Twitter</a></li></ul></div>'
+    '<div id="jp-relatedposts" class="jp-relatedposts"><h3>Related</h3></div>'
+    '<div class="newsletter-signup">Subscribe to our newsletter</div>'
+    '<div class="ad-slot">Advertisement</div></div>'
+)
+SCRIPTS = (
+    '<figure><img src="a.jpg" alt="A photo"/><figcaption>Photo: AP</figcaption></figure>'
+    "<script>window.dataLayer = [];</script><style>p { color: red }</style>"
+    "<p>Kenya&rsquo;s main airport resumed operations &amp; flights left on time.</p>"
+    '<iframe src="https://www.youtube.com/embed/x"></iframe><noscript>Enable JS</noscript>'
+)
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        pytest.param(
+            WORDPRESS,
+            "The city council approved the budget on Tuesday after a six-hour debate.",
+            id="wordpress-trailer",
+        ),
+        pytest.param(FEEDBURNER, "Apple released a security update for iOS.", id="feedburner"),
+        pytest.param(WIDGETS, "Rescuers searched for 10 missing skiers.", id="share-widgets"),
+        pytest.param(
+            SCRIPTS,
+            "Kenya’s main airport resumed operations & flights left on time.",
+            id="scripts-images-entities",
+        ),
+        pytest.param(
+            "Tributes poured in from politicians who described Jackson as an agent of change.",
+            "Tributes poured in from politicians who described Jackson as an agent of change.",
+            id="bbc-one-sentence",
+        ),
+        pytest.param(
+            "<h2>Markets</h2><p>Stocks rose.</p><ul><li>Oil fell</li><li>Gold rose</li></ul>",
+            "Markets\n\nStocks rose.\n\nOil fell\n\nGold rose",
+            id="blocks-become-paragraphs",
+        ),
+        pytest.param("<p>Line one<br>Line two</p>", "Line one\nLine two", id="br-is-newline"),
+        pytest.param(
+            '<p>Officials met in Geneva &#8230; <a class="more-link" href="x">Continue reading'
+            ' <span class="screen-reader-text">Talks</span></a></p>',
+            "Officials met in Geneva …",
+            id="continue-reading",
+        ),
+        pytest.param(
+            "Prices rose again in March [&#8230;]", "Prices rose again in March", id="ellipsis"
+        ),
+        pytest.param("Prices rose again [...]", "Prices rose again", id="dots-in-brackets"),
+        pytest.param(
+            "The storm hit the coast…read more", "The storm hit the coast…", id="read-more"
+        ),
+        pytest.param(
+            "<p>They read more reports than anyone.</p>",
+            "They read more reports than anyone.",
+            id="read-more-inside-a-sentence-kept",
+        ),
+        pytest.param(
+            "<p>Quake hits.</p><p>The post Quake hits first appeared on Site News.</p>",
+            "Quake hits.",
+            id="first-appeared-on",
+        ),
+        pytest.param(
+            "<p>The post office closed early. Staff went home.</p>",
+            "The post office closed early. Staff went home.",
+            id="the-post-office-kept",
+        ),
+        pytest.param("", "", id="empty"),
+    ],
+)
+def test_html_to_text_cleans_feed_markup(html: str, expected: str) -> None:
+    """Real-looking feed bodies come out as clean text without widgets or trailers."""
+    assert html_to_text(html) == expected
+
+
+@pytest.mark.parametrize(
+    ("plain", "expected"),
+    [
+        ("No tags here.", "No tags here."),
+        ("  Spaces   inside \t and\nwrapped  line ", "Spaces inside and wrapped line"),
+        ("First paragraph.\n\n\nSecond paragraph.", "First paragraph.\n\nSecond paragraph."),
+        ("Growth of 3 > 2 is modest.", "Growth of 3 > 2 is modest."),
+    ],
+)
+def test_plain_text_changes_only_whitespace(plain: str, expected: str) -> None:
+    """Text without tags comes back as it was, with whitespace normalized."""
+    assert html_to_text(plain) == expected
+
+
+def test_source_newlines_in_html_are_spaces() -> None:
+    """Line breaks in the HTML source are not paragraph breaks."""
+    assert html_to_text("<p>One\ntwo\n   three</p>") == "One two three"
+
+
+def test_header_class_is_not_mistaken_for_an_ad() -> None:
+    """Only whole "ad" class tokens mark an advert; "header" or "shadow" do not."""
+    html = '<div class="header">Kept one</div><div class="shadow">Kept two</div>'
+    assert html_to_text(html) == "Kept one\n\nKept two"
+
+
+@given(st.text())
+def test_html_to_text_never_raises(html: str) -> None:
+    """Any string, however broken, gives a string."""
+    assert isinstance(html_to_text(html), str)
+
+
+@given(st.text(alphabet=st.sampled_from(list("<>/ap &;#x\"'=bdivscript\n"))))
+def test_html_to_text_never_raises_on_tag_soup(html: str) -> None:
+    """Tag soup made of markup characters gives a string."""
+    assert isinstance(html_to_text(html), str)
+
+
+def test_invisible_characters_are_removed() -> None:
+    """Zero-width spaces, soft hyphens and stray joiners do not survive into the text."""
+    assert html_to_text("<p>Geneva\u200b talks\u00ad began with \u200ca loaded agenda</p>") == (
+        "Geneva talks began with a loaded agenda"
+    )

@@ -1,0 +1,158 @@
+"""Tests for bot.enrich.tags: tag identity, display form and extraction."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.enrich.tags import display_tag, extract_tags, hashtag, tag_key
+
+ALIASES = {"us": "UnitedStates", "usa": "UnitedStates", "unitedstates": "UnitedStates"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [("World News", "worldnews"), ("world-news", "worldnews"), ("#WorldNews", "worldnews")],
+)
+def test_tag_key(raw: str, key: str) -> None:
+    """Spacing, punctuation, case and '#' do not change a tag's identity."""
+    assert tag_key(raw) == key
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("world news", "WorldNews"),
+        ("world-news", "WorldNews"),
+        ("#WorldNews", "WorldNews"),
+        ("AI", "AI"),
+        ("covid-19", "Covid19"),
+        ("U.S.", "US"),
+        ("BREAKING NEWS", "BreakingNEWS"),
+        ("São Paulo", "SãoPaulo"),
+        ("東京 ニュース", "東京ニュース"),
+        ("Rock'n'roll", "Rocknroll"),
+        ("", ""),
+    ],
+)
+def test_display_tag(raw: str, shown: str) -> None:
+    """Display tags are CamelCase words without '#', acronyms and other scripts kept."""
+    assert display_tag(raw) == shown
+
+
+@pytest.mark.parametrize(("raw", "shown"), [("world news", "#WorldNews"), ("  ", "")])
+def test_hashtag(raw: str, shown: str) -> None:
+    """A hashtag is '#' and the display form; an empty tag has none."""
+    assert hashtag(raw) == shown
+
+
+def test_categories_come_first_and_feed_tags_last() -> None:
+    """Explicit categories lead, extracted names follow, the feed's tags close the list."""
+    tags = extract_tags(
+        "Takaichi will be reappointed as Japan's prime minister",
+        "Japanese Prime Minister Sanae Takaichi last week won a landslide election.",
+        categories=["Politics"],
+        feed_tags=["world"],
+    )
+    assert tags[0] == "Politics"
+    assert tags[-1] == "World"
+    assert {"SanaeTakaichi", "Japan"} <= set(tags)
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "https://example.org/category/world",
+        "2026",
+        "Uncategorized",
+        "News",
+        "Blog",
+        "February",
+        "a category name that is far too long to be a useful tag",
+    ],
+)
+def test_junk_categories_are_dropped(junk: str) -> None:
+    """URLs, numbers, generic words, month names and very long categories never become tags."""
+    assert extract_tags("", "", [junk, "Earthquakes"], []) == ("Earthquakes",)
+
+
+def test_proper_nouns_from_title_and_text() -> None:
+    """Names in the title and repeated capitalized phrases in the text become tags."""
+    tags = extract_tags(
+        "European Union fines Apple over App Store rules",
+        "The European Union said on Monday that Apple broke competition law. "
+        "Apple said it would appeal the decision of the European Commission.",
+        categories=[],
+        feed_tags=[],
+    )
+    assert tags[:2] == ("EuropeanUnion", "Apple")
+    assert "Monday" not in tags
+
+
+def test_honorifics_are_dropped_from_names() -> None:
+    """A name after a title such as "President" tags without it: "DonaldTrump"."""
+    tags = extract_tags(
+        "Trump says Colombia will accept deportees",
+        "President Donald Trump said on Sunday that Colombia agreed to accept deportees.",
+        categories=[],
+        feed_tags=[],
+    )
+    assert tags[:2] == ("DonaldTrump", "Colombia")
+
+
+def test_aliases_merge_tags() -> None:
+    """Aliases map a key to one display tag, and duplicates collapse into it."""
+    tags = extract_tags(
+        "U.S. and Iran reach deal",
+        "The US and Iran agreed on principles, the U.S. envoy said.",
+        categories=["USA"],
+        feed_tags=[],
+        aliases=ALIASES,
+    )
+    assert tags.count("UnitedStates") == 1
+    assert tags[0] == "UnitedStates"
+    assert "Iran" in tags
+
+
+def test_limit_keeps_feed_tags() -> None:
+    """The limit is respected and the feed's configured tags always fit in it."""
+    tags = extract_tags(
+        "Japan, China, Korea and Taiwan leaders meet in Tokyo",
+        "Leaders of Japan, China, Korea and Taiwan met in Tokyo with India and Vietnam.",
+        categories=["Asia", "Diplomacy"],
+        feed_tags=["world", "politics"],
+        limit=4,
+    )
+    assert len(tags) == 4
+    assert tags[-2:] == ("World", "Politics")
+
+
+def test_duplicate_spellings_are_one_tag() -> None:
+    """Categories and feed tags that differ only in spelling are one tag."""
+    tags = extract_tags("", "", ["World News", "world-news", "#WorldNews"], ["world news"])
+    assert tags == ("WorldNews",)
+
+
+def test_extraction_is_deterministic() -> None:
+    """The same entry always gets the same tags in the same order."""
+    args = (
+        "Peru's Congress removes interim President Jerí",
+        "Peru's Congress voted to remove interim President José Jerí from office.",
+        ["Americas"],
+        ["world"],
+    )
+    assert extract_tags(*args) == extract_tags(*args)
+    assert extract_tags(*args)[:3] == ("Americas", "Peru", "Congress")
+
+
+def test_title_case_headline_reads_names_from_text() -> None:
+    """In a Title Case Headline only phrases the text also names count as names."""
+    tags = extract_tags(
+        "Trump Bets on Diplomacy Without Diplomats",
+        "President Trump's most trusted envoys, Steve Witkoff and Jared Kushner, are at the "
+        "center of the Iran and Ukraine negotiations.",
+        categories=[],
+        feed_tags=[],
+    )
+    assert tags[0] == "Trump"
+    assert "Diplomacy" not in tags
+    assert {"SteveWitkoff", "JaredKushner"} <= set(tags)
