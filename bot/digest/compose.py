@@ -1,0 +1,129 @@
+"""Composing a digest: filter a channel's candidates, group them by story, rank and cap them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from bot.digest.filters import Filter
+from bot.model import Article, Channel, Digest, DigestItem, Link
+
+HALF_LIFE_HOURS = 12.0
+_NO_WEIGHTS: Mapping[int, float] = MappingProxyType({})
+_NO_RELATED: Mapping[int, Sequence[Link]] = MappingProxyType({})
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """The articles of one story (one cluster, or one unclustered article), lead first."""
+
+    lead: Article
+    others: tuple[Article, ...]  # the other articles, oldest first
+    outlets: int  # distinct feeds covering the story
+    newest: datetime  # the latest `when` among its articles
+
+    @property
+    def also(self) -> tuple[Link, ...]:
+        """One link per other outlet: each feed's first article, lead's feed left out."""
+        seen = {self.lead.feed_id}
+        links: list[Link] = []
+        for article in self.others:
+            if article.feed_id not in seen:
+                seen.add(article.feed_id)
+                links.append(Link(article.title, article.url, source=article.feed_name))
+        return tuple(links)
+
+
+def compose_digest(
+    channel: Channel,
+    candidates: Sequence[Article],
+    *,
+    now: datetime,
+    title: str,
+    flt: Filter | None,
+    first: bool,
+    feed_weights: Mapping[int, float] = _NO_WEIGHTS,
+    related: Mapping[int, Sequence[Link]] = _NO_RELATED,
+) -> Digest:
+    """The channel's digest of `candidates` passing `flt`, best stories first, capped.
+
+    A brand-new subscription (`first`) gets only its newest `max_items` stories, newest
+    first, so it never floods the channel.
+    """
+    kept = candidates if flt is None else [a for a in candidates if flt.matches(a)]
+    stories = group_stories(kept)
+    if first:
+        ranked = sorted(stories, key=_newest_first)
+    else:
+        ranked = rank_stories(stories, now=now, feed_weights=feed_weights)
+    shown = ranked[: max(channel.max_items, 0)]
+    items = tuple(
+        DigestItem(s.lead, also=s.also, related=tuple(related.get(s.lead.id, ())),
+                   also_ids=tuple(a.id for a in s.others))
+        for s in shown
+    )
+    return Digest(channel.id, title, now, items, more=len(ranked) - len(shown))
+
+
+def group_stories(articles: Sequence[Article]) -> list[Story]:
+    """One Story per cluster id; each unclustered article (cluster 0) is a story of its own."""
+    clusters: dict[int, list[Article]] = {}
+    singles: list[Story] = []
+    for article in articles:
+        if article.cluster_id == 0:
+            singles.append(Story(article, (), 1, article.when))
+        else:
+            clusters.setdefault(article.cluster_id, []).append(article)
+    return singles + [_story(members) for members in clusters.values()]
+
+
+def _story(members: list[Article]) -> Story:
+    """The lead is the earliest article with a summary, else the earliest one."""
+    lead = min(members, key=lambda a: (a.summary == "", a.when, a.id))
+    others = sorted((a for a in members if a is not lead), key=lambda a: (a.when, a.id))
+    outlets = len({a.feed_id for a in members})
+    return Story(lead, tuple(others), outlets, max(a.when for a in members))
+
+
+def rank_stories(
+    stories: Sequence[Story], *, now: datetime, feed_weights: Mapping[int, float] = _NO_WEIGHTS
+) -> list[Story]:
+    """Best first: outlets x recency decay x the best feed weight; ties newer, then lower id."""
+
+    def key(story: Story) -> tuple[float, float, int]:
+        score = story.outlets * recency(story.newest, now) * _weight(story, feed_weights)
+        return (-score, -story.newest.timestamp(), story.lead.id)
+
+    return sorted(stories, key=key)
+
+
+def recency(when: datetime, now: datetime, half_life_hours: float = HALF_LIFE_HOURS) -> float:
+    """1.0 for a story from `now` (or the future), halving every `half_life_hours` before it."""
+    age_hours = max((now - when).total_seconds(), 0.0) / 3600.0
+    return float(0.5 ** (age_hours / half_life_hours))
+
+
+def _weight(story: Story, feed_weights: Mapping[int, float]) -> float:
+    feeds = {story.lead.feed_id, *(a.feed_id for a in story.others)}
+    return max(feed_weights.get(feed_id, 1.0) for feed_id in feeds)
+
+
+def _newest_first(story: Story) -> tuple[float, int]:
+    return (-story.newest.timestamp(), story.lead.id)
+
+
+def digest_title(now: datetime, tz: str) -> str:
+    """The digest's heading for the local date in `tz`, e.g. "News digest — Wed 25 Nov 2026".
+
+    Day and month names are English whatever the process locale.
+    """
+    if now.tzinfo is None:
+        raise ValueError("digest_title needs an aware datetime")
+    local = now.astimezone(ZoneInfo(tz))
+    day, month = _DAYS[local.weekday()], _MONTHS[local.month - 1]
+    return f"News digest — {day} {local.day} {month} {local.year}"

@@ -1,0 +1,188 @@
+"""Digests end to end: which channels are due, compose, write the outbox, deliver."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.digest.compose import compose_digest, digest_title
+from bot.digest.filters import FilterError, parse_filter
+from bot.digest.schedule import ScheduleError, parse_schedule
+from bot.model import Channel, Digest, DigestItem, FeedState
+from bot.store.deliveries import PendingDigest
+from bot.store.store import Store
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+SentCallback = Callable[[Sequence[int], str], Awaitable[None]]
+CANDIDATES = 500  # newest undelivered articles considered per digest
+
+
+class ChannelGone(Exception):
+    """The platform says the bot can no longer post there (deleted, blocked, no rights)."""
+
+
+class Sender(Protocol):
+    """A chat platform that can post digests (console, Discord, Telegram)."""
+
+    def handles(self, channel_id: str) -> bool:
+        """Whether channel ids of this form belong to this platform."""
+
+    async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
+        """Post a digest; call `sent(item_indices, message_id)` after each message."""
+
+
+@dataclass(frozen=True, slots=True)
+class DueDigest:
+    """A channel whose digest slot has come."""
+
+    channel: Channel
+    slot: datetime
+
+
+class DigestService:
+    """Composes digests for channels and delivers them through the outbox."""
+
+    def __init__(self, store: Store, channels: Sequence[Channel], clock: Clock,
+                 default_timezone: str) -> None:
+        self._store = store
+        self._configured = {c.id: c for c in channels}
+        self._clock = clock
+        self._timezone = default_timezone
+        self._senders: list[Sender] = []
+
+    def add_sender(self, sender: Sender) -> None:
+        """Let a platform adapter receive digests for its channels."""
+        self._senders.append(sender)
+
+    async def channels(self) -> list[Channel]:
+        """Every channel: from the file and created from chat, with chat settings on top."""
+        ids = sorted(set(self._configured) | set(await self._store.channels.stored_ids()))
+        return [await self.channel(channel_id) for channel_id in ids]
+
+    async def channel(self, channel_id: str) -> Channel:
+        """One channel as it stands now (file defaults, chat settings on top)."""
+        base = self._configured.get(channel_id) or Channel(id=channel_id, timezone=self._timezone)
+        return await self._store.channels.apply_overrides(base)
+
+    async def start(self) -> None:
+        """Give every configured channel its row, so its first digest slot is counted."""
+        for channel_id in self._configured:
+            await self._store.channels.ensure(channel_id, self._clock())
+
+    async def due(self, now: datetime) -> list[DueDigest]:
+        """Channels whose newest slot since their last digest has come, oldest slot first."""
+        found = []
+        for channel in await self.channels():
+            since = (await self._store.channels.last_digest(channel.id)
+                     or await self._store.channels.created(channel.id) or now)
+            try:
+                slot = parse_schedule(channel.digest, channel.timezone).latest_due(since, now)
+            except ScheduleError as error:
+                log.warning("channel %s: bad schedule: %s", channel.id, error)
+                continue
+            if slot is not None and await self._is_deliverable(channel.id):
+                found.append(DueDigest(channel, slot))
+        return sorted(found, key=lambda d: (d.slot, d.channel.id))
+
+    async def _is_deliverable(self, channel_id: str) -> bool:
+        has_sender = any(sender.handles(channel_id) for sender in self._senders)
+        return has_sender and not await self._store.channels.paused_reason(channel_id)
+
+    async def compose(self, channel: Channel, now: datetime) -> Digest:
+        """The channel's next digest as it would be now (nothing is recorded)."""
+        feeds = await self._store.feeds.active_feeds()
+        last = await self._store.channels.last_digest(channel.id)
+        candidates = await self._store.articles.undelivered(
+            channel.id, subscribed_feed_ids(channel, feeds), since=last,
+            limit=channel.max_items if last is None else CANDIDATES)
+        try:
+            flt = parse_filter(channel.filter) if channel.filter.strip() else None
+        except FilterError as error:
+            log.warning("channel %s: filter ignored: %s", channel.id, error)
+            flt = None
+        return compose_digest(channel, candidates, now=now, flt=flt, first=last is None,
+                              title=digest_title(now, channel.timezone))
+
+    async def run_due(self) -> int:
+        """Compose and deliver every due digest; returns how many digests went out."""
+        now = self._clock()
+        sent = 0
+        for due in await self.due(now):
+            digest = await self.compose(due.channel, now)
+            await self._store.channels.ensure(due.channel.id, now)
+            digest_id = await self._store.deliveries.enqueue(digest, due.slot)
+            if digest.items:
+                sent += await self._deliver(digest_id, digest, tuple(range(len(digest.items))))
+            else:
+                await self._store.deliveries.finish(digest_id, now)
+        return sent + await self.deliver_pending()
+
+    async def post_now(self, channel_id: str) -> Digest:
+        """Compose and deliver this channel's digest right away (the `digest` command)."""
+        now = self._clock()
+        channel = await self.channel(channel_id)
+        digest = await self.compose(channel, now)
+        await self._store.channels.ensure(channel_id, now)
+        digest_id = await self._store.deliveries.enqueue(digest, now)
+        if digest.items:
+            await self._deliver(digest_id, digest, tuple(range(len(digest.items))))
+        else:
+            await self._store.deliveries.finish(digest_id, now)
+        return digest
+
+    async def deliver_pending(self) -> int:
+        """Send what the outbox still holds (after a crash, restart or platform error)."""
+        sent = 0
+        for pending in await self._store.deliveries.pending():
+            digest = await self._rebuild(pending)
+            sent += await self._deliver(pending.id, digest,
+                                        tuple(item.position for item in pending.items))
+        return sent
+
+    async def _rebuild(self, pending: PendingDigest) -> Digest:
+        ids = [item.article_id for item in pending.items]
+        articles = {a.id: a for a in await self._store.articles.by_ids(ids)}
+        items = tuple(DigestItem(articles[i]) for i in ids if i in articles)
+        return Digest(channel_id=pending.channel_id, title=pending.title,
+                      created=pending.created, items=items, more=pending.more)
+
+    async def _deliver(self, digest_id: int, digest: Digest, positions: tuple[int, ...]) -> int:
+        sender = next((s for s in self._senders if s.handles(digest.channel_id)), None)
+        if sender is None or await self._store.channels.paused_reason(digest.channel_id):
+            return 0
+
+        async def sent(indices: Sequence[int], message_id: str) -> None:
+            await self._store.deliveries.mark_sent(
+                digest_id, [positions[i] for i in indices], message_id, self._clock())
+
+        try:
+            if digest.items:
+                await sender.send_digest(digest.channel_id, digest, sent)
+        except ChannelGone as error:
+            log.warning("channel %s paused: %s", digest.channel_id, error)
+            await self._store.channels.set_paused(digest.channel_id, str(error))
+            return 0
+        except Exception:
+            log.exception("delivering a digest to %s failed; it stays in the outbox",
+                          digest.channel_id)
+            return 0
+        await self._store.deliveries.finish(digest_id, self._clock())
+        return 1
+
+
+def subscribed_feed_ids(channel: Channel, feeds: Sequence[FeedState]) -> list[int]:
+    """The ids of the active feeds a channel follows, by name or URL.
+
+    "*" means every feed of the config file plus those this channel added: a feed that
+    another community added from its chat never shows up here uninvited.
+    """
+    wanted = set(channel.feeds)
+    every = "*" in wanted
+    return [feed.id for feed in feeds
+            if feed.name in wanted or feed.url in wanted
+            or (every and feed.origin in ("config", channel.id))]
+
