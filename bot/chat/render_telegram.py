@@ -1,0 +1,102 @@
+"""Render a digest or reply as Telegram HTML messages, each within Telegram's length limit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.chat.render import (
+    DEFAULT_CAPS,
+    Caps,
+    ItemView,
+    LinkView,
+    View,
+    fit_item,
+    more_text,
+    pack,
+    text_lines,
+    view_of,
+)
+from bot.chat.sanitize import (
+    defuse_telegram_mentions,
+    escape_telegram_html,
+    fit_escaped,
+    telegram_len,
+    utf16_len,
+)
+from bot.model import Digest, Reply
+
+TELEGRAM_LIMIT = 4096
+_TAG = re.compile(r"<[^>]*>")
+ALLOWED_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "s", "a", "code", "pre", "blockquote", "tg-spoiler"}
+)
+
+
+def escape(text: str) -> str:
+    """Feed text made inert for Telegram HTML: entities escaped, @mentions defused."""
+    return defuse_telegram_mentions(escape_telegram_html(text))
+
+
+def _anchor(text: str, url: str | None) -> str:
+    """<a href> around escaped text when the URL is safe, else the escaped text alone."""
+    if url is None or not text:
+        return escape(text)
+    return f'<a href="{escape_telegram_html(url)}">{escape(text)}</a>'
+
+
+def _related_line(link: LinkView) -> str:
+    """'↳ <a>Title</a> (Source)' for one related story."""
+    source = f" ({escape(link.source)})" if link.source else ""
+    return f"↳ {_anchor(link.text, link.url)}{source}"
+
+
+def render_item_html(item: ItemView) -> str:
+    """One story: bold linked title, source and time, summary, hashtags, also, related."""
+    meta = " · ".join(escape(x) for x in (item.source, item.when_text) if x)
+    lines = [f"<b>{item.number}. {_anchor(item.title, item.url)}</b>", f"<i>{meta}</i>"]
+    if item.summary:
+        lines.append(escape(item.summary))
+    if item.hashtags:
+        lines.append(escape(" ".join(item.hashtags)))
+    if item.also:
+        lines.append("also: " + ", ".join(_anchor(x.text, x.url) for x in item.also))
+    lines += [_related_line(link) for link in item.related]
+    return "\n".join(lines)
+
+
+def fit_item_html(item: ItemView, limit: int) -> str:
+    """The story's HTML within limit: shortened (summary first, then title) when too long."""
+    fitted = fit_item(item, lambda i: telegram_len(render_item_html(i)) - limit, utf16_len)
+    html = render_item_html(fitted)
+    if telegram_len(html) <= limit:
+        return html
+    bare = replace(fitted, url=None, when_text="", source="")
+    return fit_escaped(f"{bare.number}. {bare.title}", limit, escape, utf16_len)
+
+
+def _blocks(view: View, limit: int) -> list[str]:
+    """Every block of the rendering in order, each fitting within limit on its own."""
+    blocks: list[str] = []
+    if view.title:
+        title = fit_escaped(view.title, limit - telegram_len("<b></b>"), escape, utf16_len)
+        blocks.append(f"<b>{title}</b>")
+    if view.text:
+        blocks += pack(text_lines(view.text, limit, escape, utf16_len), limit, telegram_len, "\n")
+    blocks += [fit_item_html(item, limit) for item in view.items]
+    if view.more > 0:
+        more = fit_escaped(more_text(view.more), limit - telegram_len("<i></i>"), escape, utf16_len)
+        blocks.append(f"<i>{more}</i>")
+    return [b for b in blocks if _TAG.sub("", b).strip()]
+
+
+def render_view_telegram(view: View, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """HTML messages, split only between blocks, each within limit."""
+    return pack(_blocks(view, limit), limit, telegram_len, "\n\n")
+
+
+def render_telegram(
+    subject: Digest | Reply, limit: int = TELEGRAM_LIMIT, caps: Caps = DEFAULT_CAPS
+) -> list[str]:
+    """A digest or reply as Telegram HTML parse-mode messages, each within limit."""
+    return render_view_telegram(view_of(subject, caps), limit)
