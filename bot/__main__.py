@@ -1,0 +1,192 @@
+"""The `newsbot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from bot.app import open_core, run_bot, utc_now
+from bot.chat.render_plain import render_plain
+from bot.config import Config, ConfigError, load_config
+from bot.digest.schedule import parse_schedule
+from bot.feeds.poll import FeedOutcome
+from bot.model import DigestItem, Reply
+from bot.status import collect_status
+from bot.store.db import DatabaseError
+
+DEFAULT_CONFIG = "config.toml"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand and flag; README documents the same set."""
+    parser = argparse.ArgumentParser(prog="newsbot", description="News digests for chats.")
+    parser.add_argument("-c", "--config", default=os.environ.get("NEWSBOT_CONFIG",
+                        DEFAULT_CONFIG), help="config file (default: config.toml)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (console channel when no chat token is set)")
+    commands.add_parser("check", help="validate the config and show what the bot would do")
+    commands.add_parser("fetch", help="poll every feed once and report per feed")
+    digest = commands.add_parser("digest", help="compose and print a channel's digest now")
+    digest.add_argument("--channel", help="channel id (default: the first channel)")
+    search = commands.add_parser("search", help="search stored stories")
+    search.add_argument("words", nargs="+")
+    status = commands.add_parser("status", help="feeds, failures and next digests")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    for sub in commands.choices.values():
+        sub.add_argument("-c", "--config", default=argparse.SUPPRESS,
+                         help="config file (default: config.toml)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `newsbot` script."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.model.bot.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = _COMMANDS[args.command]
+    try:
+        return asyncio.run(handler(config, args))
+    except DatabaseError as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(config: Config, args: argparse.Namespace) -> int:
+    await run_bot(config)
+    return 0
+
+
+async def _check(config: Config, args: argparse.Namespace) -> int:
+    out = Console(highlight=False)
+    model = config.model
+    out.print(f"{config.path}: OK. Database: {config.database}")
+    feeds = Table("feed", "url", "every", "tags", title="Feeds in the file")
+    for feed in model.feeds:
+        feeds.add_row(feed.name or "(its own title)", feed.url,
+                      f"{(feed.interval or model.fetch.interval) // 60} min", " ".join(feed.tags))
+    out.print(feeds)
+    now = utc_now()
+    channels = Table("channel", "feeds", "filter", "schedule", "next digest (UTC)",
+                     title="Channels in the file")
+    for channel in model.channels:
+        tz = channel.timezone or model.bot.timezone
+        upcoming = parse_schedule(channel.digest, tz).next_after(now)
+        channels.add_row(channel.id, ", ".join(channel.feeds), channel.filter or "-",
+                         f"{channel.digest} ({tz})",
+                         f"{upcoming:%Y-%m-%d %H:%M}" if upcoming else "never")
+    out.print(channels)
+    for name, section, token in (("Discord", model.discord, config.discord_token),
+                                 ("Telegram", model.telegram, config.telegram_token)):
+        if section is not None:
+            state = "token set" if token else f"no {name.upper()}_TOKEN in the environment"
+            out.print(f"{name}: configured, {state}")
+    if config.database.exists():
+        await _show_chat_changes(config, out)
+    return 0
+
+
+async def _show_chat_changes(config: Config, out: Console) -> None:
+    async with open_core(config) as core:
+        stored = await core.digests.channels()
+        table = Table("channel", "feeds", "filter", "schedule",
+                      title="Channels as they stand (chat changes win over the file)")
+        for channel in stored:
+            table.add_row(channel.id, ", ".join(channel.feeds), channel.filter or "-",
+                          f"{channel.digest} ({channel.timezone})")
+        out.print(table)
+
+
+async def _fetch(config: Config, args: argparse.Namespace) -> int:
+    out = Console(highlight=False)
+    async with open_core(config) as core:
+        feeds = await core.store.feeds.active_feeds()
+        columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("feeds", total=len(feeds))
+            outcomes = await core.poller.poll_feeds(
+                feeds, progress=lambda _: bar.advance(task))
+    out.print(_outcome_table(outcomes))
+    failed = sum(1 for o in outcomes if o.error)
+    out.print(f"{len(outcomes)} feeds: {sum(o.new for o in outcomes)} new stories, "
+              f"{failed} failed.")
+    return 0
+
+
+def _outcome_table(outcomes: Sequence[FeedOutcome]) -> Table:
+    table = Table("feed", "new", "seen", "result")
+    for o in outcomes:
+        result = (f"[red]failed: {o.error}[/red]" if o.error
+                  else "not modified" if o.not_modified else "ok")
+        table.add_row(o.feed.name, str(o.new), str(o.seen), result)
+    return table
+
+
+async def _digest(config: Config, args: argparse.Namespace) -> int:
+    async with open_core(config, console_fallback=True) as core:
+        channels = await core.digests.channels()
+        wanted = args.channel or (channels[0].id if channels else "console")
+        if wanted not in {c.id for c in channels}:
+            known = ", ".join(c.id for c in channels)
+            print(f"newsbot: no channel {wanted!r} (channels: {known})", file=sys.stderr)
+            return 2
+        digest = await core.digests.compose(await core.digests.channel(wanted), utc_now())
+    print(render_plain(digest) if digest.items else f"{digest.title}\n\nNothing new.")
+    return 0
+
+
+async def _search(config: Config, args: argparse.Namespace) -> int:
+    async with open_core(config) as core:
+        articles = await core.store.articles.search(" ".join(args.words), limit=10)
+    reply = Reply(text=f"{len(articles)} stories match: {' '.join(args.words)}",
+                  items=tuple(DigestItem(a) for a in articles))
+    print(render_plain(reply))
+    return 0
+
+
+async def _status(config: Config, args: argparse.Namespace) -> int:
+    async with open_core(config, console_fallback=True) as core:
+        status = await collect_status(core.store, core.digests, utc_now())
+    if args.json:
+        print(json.dumps(status.to_json(), indent=2))
+        return 0
+    out = Console(highlight=False)
+    out.print(f"{len(status.feeds)} feeds, {status.articles} stories stored, "
+              f"{len(status.failing)} feeds failing.")
+    table = Table("feed", "stories", "last poll", "state")
+    for feed in status.feeds:
+        state = ("disabled" if feed.disabled else
+                 f"[red]{feed.failures}x: {feed.last_error}[/red]" if feed.failures else "ok")
+        polled = f"{feed.last_polled:%Y-%m-%d %H:%M}" if feed.last_polled else "never"
+        table.add_row(feed.name, str(feed.articles), polled, state)
+    out.print(table)
+    for channel in status.channels:
+        when = f"{channel.next_digest:%Y-%m-%d %H:%M} UTC" if channel.next_digest else "never"
+        paused = f" [red]paused: {channel.paused}[/red]" if channel.paused else ""
+        out.print(f"{channel.id}: next digest {when} ({channel.digest}){paused}")
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    "run": _run, "check": _check, "fetch": _fetch, "digest": _digest, "search": _search,
+    "status": _status}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

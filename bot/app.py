@@ -1,0 +1,153 @@
+"""Composition root: builds every part from Config, owns start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.chat.commands import Commands
+from bot.chat.console_adapter import CHANNEL_ID as CONSOLE
+from bot.chat.console_adapter import ConsoleAdapter
+from bot.chat.moderation import Moderation
+from bot.config import Config
+from bot.digest.service import DigestService
+from bot.feeds.fetch import Fetcher, FetchLimits
+from bot.feeds.guard import AddressCheck, allow_any_address, is_public_address
+from bot.feeds.poll import Poller, PollSettings
+from bot.feeds.worker import ParseWorker
+from bot.model import Channel, FeedSpec
+from bot.store.store import Store, open_store
+
+log = logging.getLogger(__name__)
+POLL_TICK_S = 20
+DIGEST_TICK_S = 30
+
+
+def utc_now() -> datetime:
+    """The bot's clock (parts get it injected; tests pass their own)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """The platform-neutral parts, built once from the config."""
+
+    config: Config
+    store: Store
+    poller: Poller
+    digests: DigestService
+    commands: Commands
+
+
+def address_check(config: Config) -> AddressCheck:
+    """Public addresses only, unless the config allows private ones."""
+    return allow_any_address if config.model.fetch.allow_private_addresses else is_public_address
+
+
+def configured_channels(config: Config) -> list[Channel]:
+    """The config file's channels as domain objects."""
+    default_tz = config.model.bot.timezone
+    return [Channel(id=c.id, feeds=c.feeds, filter=c.filter, digest=c.digest,
+                    timezone=c.timezone or default_tz, max_items=c.max_items)
+            for c in config.model.channels]
+
+
+def feed_specs(config: Config) -> list[FeedSpec]:
+    """The config file's feeds as domain objects."""
+    default = config.model.fetch.interval
+    return [FeedSpec(url=f.url, name=f.name, tags=f.tags, interval_s=f.interval or default,
+                     full_text=f.full_text) for f in config.model.feeds]
+
+
+@asynccontextmanager
+async def open_core(config: Config, *, console_fallback: bool = False) -> AsyncIterator[Core]:
+    """Open the database, fetcher and parse workers; close them in reverse on exit."""
+    fetch = config.model.fetch
+    limits = FetchLimits(timeout_s=fetch.timeout, max_bytes=fetch.max_bytes,
+                         concurrency=fetch.concurrency, per_host=fetch.per_host,
+                         user_agent=fetch.user_agent)
+    async with AsyncExitStack() as stack:
+        store = await stack.enter_async_context(open_store(config.database))
+        fetcher = await stack.enter_async_context(Fetcher(limits, address_check(config)))
+        worker = await stack.enter_async_context(ParseWorker(processes=_worker_count()))
+        await store.feeds.sync_config_feeds(feed_specs(config))
+        poller = Poller(store, fetcher, worker, utc_now,
+                        PollSettings(concurrency=fetch.concurrency, max_entries=fetch.max_entries))
+        channels = configured_channels(config)
+        if console_fallback and not any(c.id == CONSOLE for c in channels):
+            channels.append(Channel(id=CONSOLE, timezone=config.model.bot.timezone))
+        digests = DigestService(store, channels, utc_now, config.model.bot.timezone)
+        moderation = Moderation(store, digests, poller, address_check(config), utc_now,
+                                fetch.interval)
+        yield Core(config, store, poller, digests,
+                   Commands(store, digests, moderation, utc_now))
+
+
+def _worker_count() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+async def run_bot(config: Config) -> None:
+    """Run until SIGINT/SIGTERM: poll on schedule, post digests, answer commands."""
+    platforms = _platforms(config)
+    async with open_core(config, console_fallback=not platforms) as core:
+        console = ConsoleAdapter(core.commands)
+        core.digests.add_sender(console)
+        await core.digests.start()
+        stop = _stop_event()
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        first_poll = asyncio.create_task(_first_round(core, console))
+        scheduler.add_job(core.poller.poll_due, "interval", seconds=POLL_TICK_S,
+                          max_instances=1, coalesce=True, id="poll")
+        scheduler.add_job(core.digests.run_due, "interval", seconds=DIGEST_TICK_S,
+                          max_instances=1, coalesce=True, id="digests")
+        scheduler.start()
+        await console.start()
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping")
+            scheduler.shutdown(wait=False)
+            first_poll.cancel()
+            await console.stop()
+
+
+async def _first_round(core: Core, console: ConsoleAdapter) -> None:
+    """At start: poll what is due, then show the console channel its digest once."""
+    outcomes = await core.poller.poll_due()
+    failed = [o for o in outcomes if o.error]
+    for outcome in failed:
+        console.print(f"! {outcome.feed.name}: {outcome.error}")
+    if any(c.id == CONSOLE for c in await core.digests.channels()):
+        digest = await core.digests.post_now(CONSOLE)
+        if not digest.items:
+            console.print("No stories yet: nothing to show in the digest.")
+    await core.digests.deliver_pending()
+
+
+def _platforms(config: Config) -> list[str]:
+    found = []
+    if config.model.discord is not None and config.discord_token:
+        found.append("discord")
+    if config.model.telegram is not None and config.telegram_token:
+        found.append("telegram")
+    for name in found:
+        log.error("%s is configured, but its adapter is not part of this version yet; "
+                  "running with the console channel only", name)
+    return []
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

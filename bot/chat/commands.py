@@ -1,0 +1,132 @@
+"""Chat commands, the same on every platform: text in, Reply out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.chat.moderation import Moderation
+from bot.chat.request import Caller, UserError
+from bot.digest.service import DigestService
+from bot.model import DigestItem, Reply
+from bot.status import collect_status
+from bot.store.store import Store
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+MAX_COUNT = 20
+
+HELP = """newsbot commands
+  /latest [tag] [count]   the newest stories, optionally with one tag
+  /search <words>         stories matching every word
+  /digest                 this channel's digest, now
+  /status                 feeds, failures and the next digest
+  /help                   this text
+for moderators
+  /feed list | add <url> [name] | remove <name or url>
+  /filter show | set <expression> | clear | test <expression>
+  /schedule show | set <when> [timezone]     e.g. daily 08:00, weekdays 07:30, every 6h
+  /subscribe <feed>   /unsubscribe <feed>"""
+
+
+Handler = Callable[[Caller, str], Awaitable[Reply]]
+
+
+class Commands:
+    """Parses a command line and runs it against the store."""
+
+    def __init__(self, store: Store, digests: DigestService, moderation: Moderation,
+                 clock: Clock) -> None:
+        self._store = store
+        self._digests = digests
+        self._moderation = moderation
+        self._clock = clock
+        self._public: dict[str, Handler] = {
+            "help": self._help, "start": self._help, "latest": self._latest,
+            "search": self._search, "digest": self._digest, "status": self._status}
+        self._moderated: dict[str, Handler] = {
+            "feed": moderation.feed, "filter": moderation.filter,
+            "schedule": moderation.schedule, "subscribe": moderation.subscribe,
+            "unsubscribe": moderation.unsubscribe}
+
+    @property
+    def names(self) -> list[str]:
+        """Every command name."""
+        return [*self._public, *self._moderated]
+
+    async def handle(self, caller: Caller, text: str) -> Reply:
+        """Run one command line such as `/search japan tariffs`; never raises."""
+        try:
+            name, rest = split_command(text)
+            return await self.run(caller, name, rest)
+        except UserError as error:
+            return Reply(text=str(error), ephemeral=True)
+        except Exception:
+            log.exception("command %r in %s failed", text, caller.channel_id)
+            return Reply(text="Sorry, something went wrong; the error has been logged.",
+                         ephemeral=True)
+
+    async def run(self, caller: Caller, name: str, rest: str) -> Reply:
+        """Run a parsed command; UserError for unknown commands and refusals."""
+        if name in self._public:
+            return await self._public[name](caller, rest.strip())
+        if name in self._moderated:
+            if not caller.is_moderator:
+                raise UserError(f"/{name} is for moderators only.")
+            return await self._moderated[name](caller, rest.strip())
+        raise UserError(f"Unknown command /{name}. Try /help.")
+
+    async def _help(self, caller: Caller, rest: str) -> Reply:
+        return Reply(text=HELP, ephemeral=True)
+
+    async def _latest(self, caller: Caller, rest: str) -> Reply:
+        args, count = rest.split(), 5
+        if args and args[-1].isdigit():
+            count = max(1, min(int(args.pop()), MAX_COUNT))
+        tag = " ".join(args).lstrip("#")
+        articles = await self._store.articles.latest(limit=count, tag=tag)
+        if not articles:
+            return Reply(text=f"No stories tagged #{tag} yet." if tag else "No stories yet.")
+        heading = f"Latest #{tag}" if tag else "Latest stories"
+        return Reply(text=heading, items=tuple(DigestItem(a) for a in articles))
+
+    async def _search(self, caller: Caller, rest: str) -> Reply:
+        words = rest
+        if not words:
+            raise UserError("Usage: /search <words>, for example /search japan tariffs")
+        articles = await self._store.articles.search(words, limit=5)
+        if not articles:
+            return Reply(text=f"Nothing found for “{words}”.")
+        return Reply(text=f"Search: {words}", items=tuple(DigestItem(a) for a in articles))
+
+    async def _digest(self, caller: Caller, rest: str) -> Reply:
+        digest = await self._digests.post_now(caller.channel_id)
+        if not digest.items:
+            return Reply(text="Nothing new since the last digest.")
+        return Reply(text=f"Posted a digest of {len(digest.items)} stories.", ephemeral=True)
+
+    async def _status(self, caller: Caller, rest: str) -> Reply:
+        status = await collect_status(self._store, self._digests, self._clock())
+        lines = [f"{len(status.feeds)} feeds, {status.articles} stories stored."]
+        for feed in status.failing[:10]:
+            state = "disabled" if feed.disabled else f"failing ({feed.failures}x)"
+            lines.append(f"• {feed.name}: {state}: {feed.last_error}")
+        for channel in status.channels:
+            if channel.id == caller.channel_id:
+                when = (f"{channel.next_digest:%Y-%m-%d %H:%M} UTC" if channel.next_digest
+                        else "never")
+                lines.append(f"Next digest here: {when} ({channel.digest}, {channel.timezone})")
+                if channel.paused:
+                    lines.append(f"Paused: {channel.paused}")
+        return Reply(text="\n".join(lines))
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """`/search@newsbot japan tariffs` -> ("search", "japan tariffs")."""
+    text = text.strip()
+    head, _, rest = text.partition(" ")
+    name = head[1:].split("@", 1)[0].lower()
+    if not text.startswith("/") or not name:
+        raise UserError("Commands start with /. Try /help.")
+    return name, rest.strip()

@@ -1,0 +1,181 @@
+"""Moderator commands: feeds, topic filter, schedule and subscriptions of a channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.chat.request import Caller, UserError
+from bot.digest.filters import Filter, FilterError, parse_filter
+from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
+from bot.digest.service import DigestService, subscribed_feed_ids
+from bot.feeds.guard import AddressCheck, BlockedAddress, check_url
+from bot.feeds.parse import canonical_url
+from bot.feeds.poll import Poller
+from bot.model import Channel, DigestItem, FeedSpec, FeedState, Reply
+from bot.store.store import Store
+
+Clock = Callable[[], datetime]
+TEST_WINDOW = timedelta(hours=24)
+
+
+class Moderation:
+    """What moderators change from chat; stored in the database, wins over the file."""
+
+    def __init__(self, store: Store, digests: DigestService, poller: Poller,
+                 is_allowed: AddressCheck, clock: Clock, default_interval_s: int) -> None:
+        self._store = store
+        self._digests = digests
+        self._poller = poller
+        self._is_allowed = is_allowed
+        self._clock = clock
+        self._interval_s = default_interval_s
+
+    async def feed(self, caller: Caller, rest: str) -> Reply:
+        """`/feed list`, `/feed add <url> [name]`, `/feed remove <name or url>`."""
+        action, _, arg = rest.partition(" ")
+        if action in ("", "list"):
+            return await self._feed_list(caller)
+        if action == "add" and arg.strip():
+            return await self._feed_add(caller, arg.strip())
+        if action == "remove" and arg.strip():
+            return await self.unsubscribe(caller, arg.strip())
+        raise UserError("Usage: /feed list | /feed add <url> [name] | /feed remove <feed>")
+
+    async def _feed_list(self, caller: Caller) -> Reply:
+        channel = await self._digests.channel(caller.channel_id)
+        feeds = await self._followed(channel)
+        if not feeds:
+            return Reply(text="This channel follows no feeds yet. Add one with /feed add <url>.")
+        lines = [f"This channel follows {len(feeds)} feeds:"]
+        for feed in feeds:
+            state = ("disabled" if feed.disabled else
+                     f"failing ({feed.failures}x): {feed.last_error}" if feed.failures else "ok")
+            lines.append(f"• {feed.name} — {feed.url} — {state}")
+        return Reply(text="\n".join(lines))
+
+    async def _feed_add(self, caller: Caller, arg: str) -> Reply:
+        url, _, name = arg.partition(" ")
+        url = canonical_url(url) or url
+        try:
+            check_url(url, self._is_allowed)
+        except BlockedAddress as error:
+            raise UserError(f"Can't add that feed: {error}.") from None
+        feed = await self._store.feeds.add_feed(
+            FeedSpec(url=url, name=name.strip(), interval_s=self._interval_s),
+            origin=caller.channel_id)
+        await self._subscribe_feed(caller.channel_id, feed)
+        outcome = await self._poller.poll_feed(feed)
+        if outcome.error:
+            return Reply(text=f"Added {url}, but the first fetch failed: {outcome.error}. "
+                              "It will be retried with backoff.")
+        fresh = await self._store.feeds.feed_by_url(url)
+        title = fresh.name if fresh else url
+        return Reply(text=f"Added “{title}” ({outcome.new} stories). This channel follows it.")
+
+    async def subscribe(self, caller: Caller, rest: str) -> Reply:
+        """`/subscribe <feed name or url>`: follow a feed the bot already polls."""
+        feed = await self._find_feed(rest)
+        await self._subscribe_feed(caller.channel_id, feed)
+        return Reply(text=f"This channel now follows “{feed.name}”.")
+
+    async def unsubscribe(self, caller: Caller, rest: str) -> Reply:
+        """`/unsubscribe <feed>`: stop following; a feed only this channel added stops."""
+        feed = await self._find_feed(rest)
+        channel = await self._digests.channel(caller.channel_id)
+        followed = [f for f in await self._followed(channel) if f.id != feed.id]
+        await self._store.channels.set_setting(
+            caller.channel_id, "feeds", "\t".join(f.url for f in followed), self._clock())
+        if feed.origin == caller.channel_id:
+            await self._store.feeds.remove_feed(feed.id)
+        return Reply(text=f"This channel no longer follows “{feed.name}”.")
+
+    async def filter(self, caller: Caller, rest: str) -> Reply:
+        """`/filter show | set <expr> | clear | test <expr>`."""
+        action, _, expr = rest.partition(" ")
+        channel = await self._digests.channel(caller.channel_id)
+        if action in ("", "show"):
+            return Reply(text=f"Filter: {channel.filter}" if channel.filter
+                         else "No filter: every story of the followed feeds is eligible.")
+        if action == "clear":
+            await self._store.channels.set_setting(channel.id, "filter", "", self._clock())
+            return Reply(text="Filter cleared.")
+        if action in ("set", "test") and expr.strip():
+            flt = _parse(expr)
+            if action == "test":
+                return await self._filter_test(channel, expr)
+            await self._store.channels.set_setting(channel.id, "filter", str(flt), self._clock())
+            return Reply(text=f"Filter set: {flt}")
+        raise UserError("Usage: /filter show | set <expression> | clear | test <expression>")
+
+    async def _filter_test(self, channel: Channel, expr: str) -> Reply:
+        flt = _parse(expr)
+        feeds = await self._followed(channel)
+        recent = await self._store.articles.recent(
+            [f.id for f in feeds], since=self._clock() - TEST_WINDOW, limit=500)
+        passing = [a for a in recent if flt.matches(a)]
+        text = (f"Of {len(recent)} stories from the last 24 h, {len(passing)} pass "
+                f"and {len(recent) - len(passing)} don't.")
+        return Reply(text=text, items=tuple(DigestItem(a) for a in passing[:5]))
+
+    async def schedule(self, caller: Caller, rest: str) -> Reply:
+        """`/schedule show | set <when> [timezone]`."""
+        action, _, when = rest.partition(" ")
+        channel = await self._digests.channel(caller.channel_id)
+        if action in ("", "show"):
+            return Reply(text=_describe_schedule(channel, self._clock()))
+        if action != "set" or not when.strip():
+            raise UserError("Usage: /schedule set <when> [timezone], e.g. "
+                            "/schedule set weekdays 07:30 Europe/Berlin")
+        spec, zone = _split_zone(when.strip(), channel.timezone)
+        try:
+            parse_schedule(spec, zone)
+        except ScheduleError as error:
+            raise UserError(f"Schedule not changed: {error}.") from None
+        now = self._clock()
+        await self._store.channels.set_setting(channel.id, "digest", spec, now)
+        await self._store.channels.set_setting(channel.id, "timezone", zone, now)
+        return Reply(text=_describe_schedule(await self._digests.channel(channel.id), now))
+
+    async def _followed(self, channel: Channel) -> list[FeedState]:
+        feeds = await self._store.feeds.active_feeds()
+        ids = set(subscribed_feed_ids(channel, feeds))
+        return [f for f in feeds if f.id in ids]
+
+    async def _find_feed(self, name_or_url: str) -> FeedState:
+        wanted = name_or_url.strip()
+        for feed in await self._store.feeds.active_feeds():
+            if wanted in (feed.url, feed.name) or feed.name.casefold() == wanted.casefold():
+                return feed
+        raise UserError(f"No feed called “{wanted}”. See /feed list.")
+
+    async def _subscribe_feed(self, channel_id: str, feed: FeedState) -> None:
+        channel = await self._digests.channel(channel_id)
+        followed = await self._followed(channel)
+        urls = [f.url for f in followed if f.id != feed.id] + [feed.url]
+        await self._store.channels.set_setting(channel_id, "feeds", "\t".join(urls),
+                                               self._clock())
+
+
+def _parse(expr: str) -> Filter:
+    try:
+        return parse_filter(expr)
+    except FilterError as error:
+        raise UserError(str(error)) from None
+
+
+def _split_zone(text: str, default: str) -> tuple[str, str]:
+    head, _, last = text.rpartition(" ")
+    if head and ("/" in last or last.upper() == "UTC"):
+        try:
+            load_zone(last)
+        except ScheduleError as error:
+            raise UserError(f"Schedule not changed: {error}.") from None
+        return head, last
+    return text, default
+
+
+def _describe_schedule(channel: Channel, now: datetime) -> str:
+    upcoming = parse_schedule(channel.digest, channel.timezone).next_after(now)
+    when = f"{upcoming:%Y-%m-%d %H:%M} UTC" if upcoming else "never"
+    return f"Digest: {channel.digest} ({channel.timezone}); next: {when}."

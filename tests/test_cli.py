@@ -1,0 +1,118 @@
+"""The CLI end to end, as subprocesses against feeds served on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import build_parser
+from tests.fakes.feed_server import FeedServer
+
+ROOT = Path(__file__).parent.parent
+FEEDS = ["world_news.xml", "tech_news.atom", "atom.xml", "jsonfeed.json", "rss091.xml",
+         "duplicate_guids.xml", "no_guids.xml", "malformed.xml"]
+
+
+def newsbot(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run `newsbot -c CONFIG ARGS...` the way a user does."""
+    return subprocess.run([sys.executable, "-m", "bot", "-c", str(config), *args],
+                          capture_output=True, text=True, timeout=timeout, check=False,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.fixture
+def config(feed_server: FeedServer, write_config: Callable[[str], Path]) -> Path:
+    """A config listing the fixture feeds on loopback and a console channel."""
+    feeds = "".join(f'[[feeds]]\nurl = "{feed_server.url(name)}"\n' for name in FEEDS)
+    return write_config(
+        '[fetch]\nallow_private_addresses = true\ntimeout = "5s"\n' + feeds
+        + '[[channels]]\nid = "console"\ndigest = "daily 08:00"\nmax_items = 5\n')
+
+
+def test_fetch_stores_everything_once(config: Path, feed_server: FeedServer) -> None:
+    """`newsbot fetch` stores every entry, reports the broken feed; a second run adds nothing."""
+    first = newsbot(config, "fetch")
+    assert first.returncode == 0, first.stderr
+    assert "failed: not a feed" in first.stdout
+    assert "Traceback" not in first.stderr
+    second = newsbot(config, "fetch")
+    assert " 0 new stories, 1 failed." in second.stdout
+    assert sum(feed_server.not_modified.values()) == len(FEEDS) - 1
+
+
+def test_digest_prints_stories(config: Path) -> None:
+    """`newsbot digest` after a fetch shows stories with their source."""
+    newsbot(config, "fetch")
+    done = newsbot(config, "digest", "--channel", "console")
+    assert done.returncode == 0, done.stderr
+    assert "News digest" in done.stdout
+    assert "5. " in done.stdout and "6. " not in done.stdout  # max_items = 5
+
+
+def test_digest_for_unknown_channel_is_an_error(config: Path) -> None:
+    """Asking for a channel that doesn't exist names the channels there are."""
+    done = newsbot(config, "digest", "--channel", "discord:1")
+    assert done.returncode == 2 and "channels: console" in done.stderr
+
+
+def test_search_finds_stored_stories(config: Path) -> None:
+    """`newsbot search` finds a story by words of its title."""
+    newsbot(config, "fetch")
+    done = newsbot(config, "search", "semiconductors", "tariffs")
+    assert "Japan and South Korea agree to cut tariffs" in done.stdout
+
+
+def test_status_json_reports_failing_feeds(config: Path, feed_server: FeedServer) -> None:
+    """`newsbot status --json` lists feeds with their last error and next digests."""
+    newsbot(config, "fetch")
+    status = json.loads(newsbot(config, "status", "--json").stdout)
+    failing = [f for f in status["feeds"] if f["failures"]]
+    assert [f["url"] for f in failing] == [feed_server.url("malformed.xml")]
+    assert status["channels"][0]["id"] == "console"
+    assert status["channels"][0]["next_digest"]
+
+
+def test_check_prints_feeds_and_channels(config: Path) -> None:
+    """`newsbot check` validates and shows feeds, channels and the next digest."""
+    done = newsbot(config, "check")
+    assert done.returncode == 0, done.stderr
+    assert "console" in done.stdout and "daily 08:00" in done.stdout
+
+
+def test_run_posts_a_digest_and_stops_cleanly(config: Path) -> None:
+    """`newsbot run` without tokens polls, prints a digest, and exits 0 on SIGTERM."""
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "-c", str(config), "run"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+    lines = []
+    deadline = time.monotonic() + 30
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "News digest" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    text = "".join(lines) + out
+    assert proc.returncode == 0, err
+    assert "News digest" in text
+    assert "malformed.xml" in text or "failed" in err
+    assert "Traceback" not in err
+
+
+def test_every_cli_command_is_in_readme() -> None:
+    """README documents every subcommand the CLI has."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for name in subparsers.choices:  # type: ignore[union-attr]
+        assert f"newsbot {name}" in readme, name
