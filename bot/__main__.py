@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from bot.app import open_core, run_bot, utc_now
 from bot.chat.render_plain import render_plain
@@ -26,6 +27,11 @@ from bot.status import collect_status
 from bot.store.db import DatabaseError
 
 DEFAULT_CONFIG = "config.toml"
+
+
+def _console(stderr: bool = False) -> Console:
+    """A rich console that never reads feed text as markup."""
+    return Console(stderr=stderr, markup=False, highlight=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=config.model.bot.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
     handler = _COMMANDS[args.command]
     try:
         return asyncio.run(handler(config, args))
@@ -75,7 +82,7 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _check(config: Config, args: argparse.Namespace) -> int:
-    out = Console(highlight=False)
+    out = _console()
     model = config.model
     out.print(f"{config.path}: OK. Database: {config.database}")
     feeds = Table("feed", "url", "every", "tags", title="Feeds in the file")
@@ -115,27 +122,29 @@ async def _show_chat_changes(config: Config, out: Console) -> None:
 
 
 async def _fetch(config: Config, args: argparse.Namespace) -> int:
-    out = Console(highlight=False)
+    out = _console()
     async with open_core(config) as core:
         feeds = await core.store.feeds.active_feeds()
         columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        with Progress(*columns, console=_console(stderr=True), transient=True) as bar:
             task = bar.add_task("feeds", total=len(feeds))
             outcomes = await core.poller.poll_feeds(
                 feeds, progress=lambda _: bar.advance(task))
     out.print(_outcome_table(outcomes))
-    failed = sum(1 for o in outcomes if o.error)
+    failed = [o for o in outcomes if o.error]
+    for o in failed:
+        out.print(f"failed: {o.feed.name} ({o.feed.url}): {o.error}")
     out.print(f"{len(outcomes)} feeds: {sum(o.new for o in outcomes)} new stories, "
-              f"{failed} failed.")
+              f"{len(failed)} failed.")
     return 0
 
 
 def _outcome_table(outcomes: Sequence[FeedOutcome]) -> Table:
     table = Table("feed", "new", "seen", "result")
     for o in outcomes:
-        result = (f"[red]failed: {o.error}[/red]" if o.error
-                  else "not modified" if o.not_modified else "ok")
-        table.add_row(o.feed.name, str(o.new), str(o.seen), result)
+        result = "failed" if o.error else "not modified" if o.not_modified else "ok"
+        table.add_row(Text(o.feed.name), str(o.new), str(o.seen),
+                      Text(result, style="red" if o.error else ""))
     return table
 
 
@@ -167,19 +176,20 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(status.to_json(), indent=2))
         return 0
-    out = Console(highlight=False)
+    out = _console()
     out.print(f"{len(status.feeds)} feeds, {status.articles} stories stored, "
               f"{len(status.failing)} feeds failing.")
     table = Table("feed", "stories", "last poll", "state")
     for feed in status.feeds:
-        state = ("disabled" if feed.disabled else
-                 f"[red]{feed.failures}x: {feed.last_error}[/red]" if feed.failures else "ok")
+        state = Text("disabled" if feed.disabled else
+                     f"{feed.failures}x: {feed.last_error}" if feed.failures else "ok",
+                     style="red" if feed.failures or feed.disabled else "")
         polled = f"{feed.last_polled:%Y-%m-%d %H:%M}" if feed.last_polled else "never"
         table.add_row(feed.name, str(feed.articles), polled, state)
     out.print(table)
     for channel in status.channels:
         when = f"{channel.next_digest:%Y-%m-%d %H:%M} UTC" if channel.next_digest else "never"
-        paused = f" [red]paused: {channel.paused}[/red]" if channel.paused else ""
+        paused = f" paused: {channel.paused}" if channel.paused else ""
         out.print(f"{channel.id}: next digest {when} ({channel.digest}){paused}")
     return 0
 

@@ -92,7 +92,7 @@ async def open_core(config: Config, *, console_fallback: bool = False) -> AsyncI
 
 
 def _worker_count() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
+    return os.cpu_count() or 1
 
 
 async def run_bot(config: Config) -> None:
@@ -122,10 +122,11 @@ async def run_bot(config: Config) -> None:
 
 async def _first_round(core: Core, console: ConsoleAdapter) -> None:
     """At start: poll what is due, then show the console channel its digest once."""
-    outcomes = await core.poller.poll_due()
-    failed = [o for o in outcomes if o.error]
-    for outcome in failed:
-        console.print(f"! {outcome.feed.name}: {outcome.error}")
+    await core.poller.poll_due()
+    for feed in await core.store.feeds.active_feeds():
+        if feed.failures:
+            retry = f"{feed.next_poll:%H:%M} UTC" if feed.next_poll else "later"
+            console.print(f"! {feed.name}: {feed.last_error} (next try {retry})")
     if any(c.id == CONSOLE for c in await core.digests.channels()):
         digest = await core.digests.post_now(CONSOLE)
         if not digest.items:

@@ -41,7 +41,7 @@ def test_fetch_stores_everything_once(config: Path, feed_server: FeedServer) -> 
     """`newsbot fetch` stores every entry, reports the broken feed; a second run adds nothing."""
     first = newsbot(config, "fetch")
     assert first.returncode == 0, first.stderr
-    assert "failed: not a feed" in first.stdout
+    assert "malformed.xml): not a feed" in first.stdout
     assert "Traceback" not in first.stderr
     second = newsbot(config, "fetch")
     assert " 0 new stories, 1 failed." in second.stdout

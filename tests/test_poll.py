@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ import pytest
 
 from bot.feeds.fetch import Fetcher, FetchLimits
 from bot.feeds.guard import allow_any_address
+from bot.feeds.parse import ParseError
 from bot.feeds.poll import Poller, PollSettings, next_poll_after_failure
 from bot.feeds.worker import ParseWorker
 from bot.model import FeedSpec, FeedState
@@ -127,3 +129,30 @@ def test_backoff_doubles_up_to_a_day(failures: int, hours: float) -> None:
     """Backoff doubles the interval per failure and stops at 24 hours."""
     feed = FeedState(id=1, url="https://x.example/", name="x", interval_s=900)
     assert next_poll_after_failure(feed, failures, NOW, None) == NOW + timedelta(hours=hours)
+
+
+async def test_worker_survives_a_task_past_its_deadline() -> None:
+    """A parse that outlives the deadline is a ParseError; the replaced worker still works."""
+    async with ParseWorker(deadline_s=0.5) as worker:
+        with pytest.raises(ParseError, match=r"longer than 0\.5 s"):
+            await worker.run(time_sleep, (5,))
+        feed = await worker.parse((Path(__file__).parent / "fixtures" / "atom.xml").read_bytes(),
+                                  "https://x.example/", now=NOW)
+    assert feed.entries
+
+
+async def test_worker_memory_cap_is_a_parse_failure() -> None:
+    """A task that needs more memory than the cap fails that task, not the bot."""
+    async with ParseWorker(memory_mb=300) as worker:
+        with pytest.raises(ParseError, match="memory"):
+            await worker.run(allocate, (2000,))
+
+
+def time_sleep(seconds: float) -> None:
+    """A task that takes too long (runs in the worker)."""
+    time.sleep(seconds)
+
+
+def allocate(megabytes: int) -> int:
+    """A task that allocates far beyond the cap (runs in the worker)."""
+    return len(bytearray(megabytes * 1024 * 1024))

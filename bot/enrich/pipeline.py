@@ -9,11 +9,13 @@ from bot.enrich.tags import extract_tags
 from bot.enrich.text import html_to_text
 from bot.model import Entry, NewArticle
 
+SOURCE_CHARS = 6000  # a summary and tags come from the top of a story; the rest only costs
+
 
 def enrich_entry(entry: Entry, feed_tags: Sequence[str],
                  aliases: Mapping[str, str]) -> NewArticle:
     """Summary and tags for one entry; deterministic for the same input."""
-    text = html_to_text(entry.content_html)
+    text = html_to_text(entry.content_html)[:SOURCE_CHARS]
     title = " ".join(html_to_text(entry.title).split())
     return NewArticle(
         dedup_key=entry.dedup_key, url=entry.url, title=title or "(untitled)",

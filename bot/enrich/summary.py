@@ -13,7 +13,7 @@ ELLIPSIS = "…"
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|[。！？]+[」』”’)]*\s*|\n+")
 _OPENER = re.compile(r"[\"'“‘«(\[]*(?:[^\W\d_]|\d)")
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
-_TOKEN_BEFORE = re.compile(r"(\S+)\Z")
+_TOKEN_WINDOW = 64  # how far back the word before a period is looked for
 _URL_ONLY = re.compile(r"\A\W*(?:https?://|www\.)\S*\W*\Z", re.IGNORECASE)
 _BYLINE = re.compile(r"\A(?:by|posted by|written by)\s+[^\W\d_][^.!?]{0,60}\Z", re.IGNORECASE)
 _SOURCE_PREFIX = re.compile(r"\A\[[^\]\n]{1,40}\]\s*")
@@ -68,10 +68,10 @@ def _is_boundary(text: str, stop: int, after: int) -> bool:
         return False
     if text[stop] != ".":
         return True
-    before = _TOKEN_BEFORE.search(text, 0, stop)
-    if before is None:
+    words_before = text[max(0, stop - _TOKEN_WINDOW):stop].split()
+    if not words_before:
         return True
-    token = before.group(1).lstrip("\"'“‘«([").casefold()
+    token = words_before[-1].lstrip("\"'“‘«([").casefold()
     next_word = _WORD.match(following.lstrip("\"'“‘«(["))
     opener = next_word.group().casefold() if next_word else ""
     if token in _NEVER_END or (len(token) == 1 and token.isalpha()):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import resource
+import signal
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from multiprocessing.pool import Pool
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -18,79 +22,132 @@ from bot.model import Entry, NewArticle, ParsedFeed
 T = TypeVar("T")
 
 
-def _limit_memory(megabytes: int) -> None:
-    """Runs in each worker: a feed that explodes in memory kills only its worker."""
-    limit = megabytes * 1024 * 1024
+def _serve(conn: Connection, memory_mb: int) -> None:
+    """A worker's life: run tasks from the pipe until it closes; report every failure."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the bot; it stops us
+    limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    while True:
+        try:
+            task, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", task(*args))
+        except ParseError as error:
+            reply = ("parse", str(error))
+        except MemoryError:
+            reply = ("parse", "parsing needed more memory than allowed")
+        except Exception as error:  # anything a parser raises is that feed's failure
+            reply = ("parse", f"parser error: {type(error).__name__}: {error}")
+        conn.send(reply)
+
+
+@dataclass
+class _Slot:
+    """One worker process and our end of its pipe."""
+
+    process: BaseProcess
+    conn: Connection
 
 
 class ParseWorker:
-    """A pool of worker processes; the event loop never runs feedparser itself.
+    """Worker processes for parsing and enrichment; the event loop never runs them itself.
 
-    A task past its deadline, or a worker that dies, costs that feed one parse failure:
-    the pool is replaced and the bot goes on.
+    A task past its deadline, or a worker that dies (memory cap, crash), costs that feed
+    one parse failure: the worker is replaced and the bot goes on.
     """
 
     def __init__(self, processes: int = 1, memory_mb: int = 1024,
                  deadline_s: float = 60.0) -> None:
-        self._processes = processes
+        self._count = processes
         self._memory_mb = memory_mb
         self._deadline_s = deadline_s
-        self._pool: Pool | None = None
+        self._context = multiprocessing.get_context("forkserver")
+        self._free: asyncio.Queue[_Slot] = asyncio.Queue()
+        self._slots: list[_Slot] = []
 
     async def __aenter__(self) -> ParseWorker:
-        self._pool = self._new_pool()
+        for _ in range(self._count):
+            self._free.put_nowait(self._start())
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         trace: TracebackType | None) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+        slots, self._slots = self._slots, []
+        await asyncio.to_thread(_stop_all, slots)
 
-    def _new_pool(self) -> Pool:
-        context = multiprocessing.get_context("forkserver")
-        return context.Pool(self._processes, initializer=_limit_memory,
-                            initargs=(self._memory_mb,), maxtasksperchild=500)
+    def _start(self) -> _Slot:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(target=_serve, args=(theirs, self._memory_mb),
+                                        daemon=True, name="newsbot-parser")
+        process.start()
+        theirs.close()
+        slot = _Slot(process, ours)
+        self._slots.append(slot)
+        return slot
 
     async def parse(self, body: bytes, url: str, *, now: datetime, content_type: str = "",
                     max_entries: int = 200) -> ParsedFeed:
         """Parse feed bytes in a worker; any failure is a ParseError with a reason."""
-        return await self._run(_parse_task, (body, url, now, content_type, max_entries))
+        return await self.run(_parse_task, (body, url, now, content_type, max_entries))
 
     async def enrich(self, entries: Sequence[Entry], feed_tags: Sequence[str],
                      aliases: Mapping[str, str]) -> list[NewArticle]:
         """Clean text, summarize and tag new entries in a worker."""
-        return await self._run(enrich_entries, (list(entries), tuple(feed_tags), dict(aliases)))
+        return await self.run(enrich_entries, (list(entries), tuple(feed_tags), dict(aliases)))
 
-    async def _run(self, task: Callable[..., T], args: tuple[Any, ...]) -> T:
-        assert self._pool is not None, "use the ParseWorker as an async context manager"
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-
-        def settle(outcome: Callable[[], None]) -> None:
-            loop.call_soon_threadsafe(lambda: None if future.done() else outcome())
-
-        self._pool.apply_async(
-            task, args,
-            callback=lambda value: settle(lambda: future.set_result(value)),
-            error_callback=lambda error: settle(lambda: future.set_exception(error)))
+    async def run(self, task: Callable[..., T], args: tuple[Any, ...]) -> T:
+        """Run a picklable module-level function in a worker, under the deadline."""
+        slot = await self._free.get()
         try:
-            return await asyncio.wait_for(future, self._deadline_s)
+            slot.conn.send((task, args))
+            kind, value = await asyncio.wait_for(_receive(slot.conn), self._deadline_s)
         except TimeoutError:
-            self._replace_pool()
+            slot = self._replace(slot)
             raise ParseError(f"parsing took longer than {self._deadline_s:g} s") from None
-        except MemoryError:
-            raise ParseError("parsing needed more memory than allowed") from None
-        except ParseError:
-            raise
-        except Exception as error:  # anything a parser raises is that feed's failure
-            raise ParseError(f"parser error: {type(error).__name__}: {error}") from None
+        except (EOFError, OSError):
+            slot = self._replace(slot)
+            raise ParseError("the parser process died (too much memory?)") from None
+        finally:
+            self._free.put_nowait(slot)
+        if kind != "ok":
+            raise ParseError(str(value))
+        result: T = value
+        return result
 
-    def _replace_pool(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-        self._pool = self._new_pool()
+    def _replace(self, slot: _Slot) -> _Slot:
+        slot.process.kill()
+        _stop(slot)
+        self._slots.remove(slot)
+        return self._start()
+
+
+async def _receive(conn: Connection) -> tuple[str, Any]:
+    """Wait without blocking the loop until the worker has answered, then read it."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    loop.add_reader(conn.fileno(), lambda: None if ready.done() else ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(conn.fileno())
+    reply: tuple[str, Any] = conn.recv()
+    return reply
+
+
+def _stop_all(slots: list[_Slot]) -> None:
+    for slot in slots:
+        _stop(slot)
+
+
+def _stop(slot: _Slot) -> None:
+    with contextlib.suppress(OSError):
+        slot.conn.close()
+    slot.process.join(2)
+    if slot.process.is_alive():
+        slot.process.kill()
+        slot.process.join(2)
 
 
 def _parse_task(body: bytes, url: str, now: datetime, content_type: str,

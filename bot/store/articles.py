@@ -13,6 +13,7 @@ from bot.store.db import Database, Row, from_ts, to_ts
 _SELECT = ("SELECT a.id, a.feed_id, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) "
            "AS feed_name, a.url, a.title, a.summary, a.author, a.tags, a.lang, a.published, "
            "a.first_seen, a.cluster_id FROM articles a JOIN feeds f ON f.id = a.feed_id ")
+_NEWEST = "ORDER BY COALESCE(a.published, a.first_seen) DESC, a.id DESC "
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CHUNK = 500  # SQLite's default limit on host parameters is far above this
 
@@ -68,11 +69,11 @@ class ArticleStore:
         """The newest articles, optionally with one tag (compared by tag key)."""
         if not tag_key(tag):
             rows = await self._db.fetchall(
-                _SELECT + "ORDER BY a.first_seen DESC, a.id DESC LIMIT ?", (limit,))
+                _SELECT + _NEWEST + "LIMIT ?", (limit,))
             return [_article(row) for row in rows]
         rows = await self._db.fetchall(
             _SELECT + "WHERE a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts "
-            "MATCH ?) ORDER BY a.first_seen DESC, a.id DESC LIMIT ?",
+            "MATCH ?) " + _NEWEST + "LIMIT ?",
             (f'tags : "{tag_key(tag)}"', limit * 4))
         return [a for a in map(_article, rows) if _has_tag(a, tag)][:limit]
 
@@ -109,7 +110,7 @@ class ArticleStore:
         rows = await self._db.fetchall(
             _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? AND NOT EXISTS "
             "(SELECT 1 FROM deliveries d WHERE d.channel_id = ? AND d.article_id = a.id) "
-            "ORDER BY a.first_seen DESC, a.id DESC LIMIT ?",
+            + _NEWEST + "LIMIT ?",
             (*feed_ids, to_ts(since) or 0.0, channel_id, limit))
         return [_article(row) for row in rows]
 
@@ -118,8 +119,8 @@ class ArticleStore:
         """The newest articles of these feeds seen after `since`."""
         marks = ",".join("?" * len(feed_ids))
         rows = await self._db.fetchall(
-            _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? "
-            "ORDER BY a.first_seen DESC, a.id DESC LIMIT ?", (*feed_ids, to_ts(since), limit))
+            _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? " + _NEWEST
+            + "LIMIT ?", (*feed_ids, to_ts(since), limit))
         return [_article(row) for row in rows]
 
     async def count(self) -> int:

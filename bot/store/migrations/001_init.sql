@@ -37,6 +37,7 @@ CREATE TABLE articles (
     UNIQUE (feed_id, dedup_key)
 );
 CREATE INDEX articles_seen ON articles (first_seen);
+CREATE INDEX articles_when ON articles (COALESCE(published, first_seen));
 CREATE INDEX articles_feed_seen ON articles (feed_id, first_seen);
 CREATE INDEX articles_url ON articles (url) WHERE url != '';
 CREATE INDEX articles_cluster ON articles (cluster_id) WHERE cluster_id != 0;
