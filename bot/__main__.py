@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.app import open_core, run_bot, utc_now
+from bot.chat.adapter import PlatformError
 from bot.chat.render_plain import render_plain
 from bot.config import Config, ConfigError, load_config
 from bot.digest.schedule import parse_schedule
@@ -69,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = _COMMANDS[args.command]
     try:
         return asyncio.run(handler(config, args))
-    except DatabaseError as error:
+    except (DatabaseError, PlatformError) as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

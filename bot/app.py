@@ -13,7 +13,10 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.chat.adapter import ChatAdapter
 from bot.chat.commands import Commands
+from bot.chat.discord_adapter import DiscordAdapter
+from bot.chat.telegram_adapter import TelegramAdapter
 from bot.chat.console_adapter import CHANNEL_ID as CONSOLE
 from bot.chat.console_adapter import ConsoleAdapter
 from bot.chat.moderation import Moderation
@@ -97,10 +100,12 @@ def _worker_count() -> int:
 
 async def run_bot(config: Config) -> None:
     """Run until SIGINT/SIGTERM: poll on schedule, post digests, answer commands."""
-    platforms = _platforms(config)
-    async with open_core(config, console_fallback=not platforms) as core:
+    async with open_core(config, console_fallback=not has_platform(config)) as core, \
+            AsyncExitStack() as adapters:
         console = ConsoleAdapter(core.commands)
         core.digests.add_sender(console)
+        for adapter in chat_adapters(config, core):
+            core.digests.add_sender(await adapters.enter_async_context(adapter))
         await core.digests.start()
         stop = _stop_event()
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -121,7 +126,8 @@ async def run_bot(config: Config) -> None:
 
 
 async def _first_round(core: Core, console: ConsoleAdapter) -> None:
-    """At start: poll what is due, then show the console channel its digest once."""
+    """At start: poll what is due, show the console its digest, post digests missed while
+    the bot was down (once each, however many slots were missed)."""
     await core.poller.poll_due()
     for feed in await core.store.feeds.active_feeds():
         if feed.failures:
@@ -131,19 +137,31 @@ async def _first_round(core: Core, console: ConsoleAdapter) -> None:
         digest = await core.digests.post_now(CONSOLE)
         if not digest.items:
             console.print("No stories yet: nothing to show in the digest.")
-    await core.digests.deliver_pending()
+    await core.digests.run_due()
 
 
-def _platforms(config: Config) -> list[str]:
-    found = []
-    if config.model.discord is not None and config.discord_token:
-        found.append("discord")
-    if config.model.telegram is not None and config.telegram_token:
-        found.append("telegram")
-    for name in found:
-        log.error("%s is configured, but its adapter is not part of this version yet; "
-                  "running with the console channel only", name)
-    return []
+def has_platform(config: Config) -> bool:
+    """Whether a chat platform is configured and has its token."""
+    return bool((config.model.discord and config.discord_token)
+                or (config.model.telegram and config.telegram_token))
+
+
+def chat_adapters(config: Config, core: Core) -> list[ChatAdapter]:
+    """An adapter for each configured platform that has its token."""
+    adapters: list[ChatAdapter] = []
+    model = config.model
+    if model.discord is not None and config.discord_token:
+        adapters.append(DiscordAdapter(model.discord, config.discord_token, core.commands,
+                                       core.digests, utc_now))
+    if model.telegram is not None and config.telegram_token:
+        adapters.append(TelegramAdapter(model.telegram, config.telegram_token, core.commands,
+                                        core.digests, utc_now))
+    for name, section, token in (("discord", model.discord, config.discord_token),
+                                 ("telegram", model.telegram, config.telegram_token)):
+        if section is not None and not token:
+            log.warning("[%s] is configured but %s_TOKEN is not set: %s stays off",
+                        name, name.upper(), name)
+    return adapters
 
 
 def _stop_event() -> asyncio.Event:

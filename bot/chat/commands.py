@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.chat.moderation import Moderation
+from bot.chat.ratelimit import RateLimiter
 from bot.chat.request import Caller, UserError
 from bot.digest.service import DigestService
 from bot.model import DigestItem, Reply
@@ -16,6 +17,8 @@ from bot.store.store import Store
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 MAX_COUNT = 20
+LOOKUPS = frozenset({"latest", "search", "related", "digest", "status"})
+LOOKUPS_PER_MINUTE = 6
 
 HELP = """newsbot commands
   /latest [tag] [count]   the newest stories, optionally with one tag
@@ -37,7 +40,8 @@ class Commands:
     """Parses a command line and runs it against the store."""
 
     def __init__(self, store: Store, digests: DigestService, moderation: Moderation,
-                 clock: Clock) -> None:
+                 clock: Clock, limiter: RateLimiter | None = None) -> None:
+        self._limiter = limiter or RateLimiter(LOOKUPS_PER_MINUTE, timedelta(minutes=1), clock)
         self._store = store
         self._digests = digests
         self._moderation = moderation
@@ -51,9 +55,14 @@ class Commands:
             "unsubscribe": moderation.unsubscribe}
 
     @property
-    def names(self) -> list[str]:
-        """Every command name."""
-        return [*self._public, *self._moderated]
+    def public_names(self) -> list[str]:
+        """Commands anyone may run."""
+        return [name for name in self._public if name != "start"]
+
+    @property
+    def moderator_names(self) -> list[str]:
+        """Commands only moderators may run."""
+        return list(self._moderated)
 
     async def handle(self, caller: Caller, text: str) -> Reply:
         """Run one command line such as `/search japan tariffs`; never raises."""
@@ -70,12 +79,20 @@ class Commands:
     async def run(self, caller: Caller, name: str, rest: str) -> Reply:
         """Run a parsed command; UserError for unknown commands and refusals."""
         if name in self._public:
+            if name in LOOKUPS and not caller.is_moderator:
+                self._check_rate(caller)
             return await self._public[name](caller, rest.strip())
         if name in self._moderated:
             if not caller.is_moderator:
                 raise UserError(f"/{name} is for moderators only.")
             return await self._moderated[name](caller, rest.strip())
         raise UserError(f"Unknown command /{name}. Try /help.")
+
+    def _check_rate(self, caller: Caller) -> None:
+        wait = self._limiter.wait_time(caller.user_id)
+        if wait > timedelta(0):
+            seconds = max(1, round(wait.total_seconds()))
+            raise UserError(f"Slow down: you can ask again in {seconds} s.")
 
     async def _help(self, caller: Caller, rest: str) -> Reply:
         return Reply(text=HELP, ephemeral=True)
