@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.enrich.stories import Stories
 from bot.feeds.fetch import Fetcher, FetchLimits
 from bot.feeds.guard import allow_any_address
 from bot.feeds.parse import ParseError
@@ -44,7 +45,8 @@ async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
     async with open_store(tmp_path / "news.db") as store, \
             Fetcher(FetchLimits(timeout_s=5), allow_any_address) as fetcher, \
             ParseWorker() as worker:
-        poller = Poller(store, fetcher, worker, lambda: NOW, PollSettings())
+        poller = Poller(store, fetcher, worker, Stories(store.articles, lambda: NOW),
+                        lambda: NOW, PollSettings())
         yield Rig(store, poller, feed_server)
 
 

@@ -15,6 +15,7 @@ _DAILY = re.compile(r"(daily|weekdays|weekends)\s+(\S+)", re.IGNORECASE)
 _EVERY = re.compile(r"every\s+(\d+)\s*(m|min|minutes?|h|hours?|d|days?)", re.IGNORECASE)
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _DAYS = {"daily": "*", "weekdays": "mon-fri", "weekends": "sat,sun"}
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # APScheduler's order
 _UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440}
 _ANCHOR = datetime(2000, 1, 3)  # a Monday: "every N" slots are counted from here
 # Windows searched for the newest missed slot, small first so the walk stays short.
@@ -104,10 +105,34 @@ def _cron(spec: str, zone: tzinfo) -> BaseTrigger:
     if len(spec.split()) != 5:
         raise ScheduleError(f'"{spec}" is not a schedule (use "daily 08:00", "weekdays 07:30", '
                             '"every 6h" or a cron expression such as "0 8 * * 1-5")')
+    minute, hour, day, month, weekdays = spec.split()
     try:
-        return CronTrigger.from_crontab(spec, timezone=zone)
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                           day_of_week=cron_weekdays(weekdays), timezone=zone)
     except ValueError as error:
         raise ScheduleError(f'"{spec}" is not a valid cron expression: {error}') from None
+
+
+def cron_weekdays(field: str) -> str:
+    """Cron's day-of-week numbers (0 or 7 = Sunday) as names; APScheduler counts from Monday."""
+    return ",".join(_weekday_part(part) for part in field.split(","))
+
+
+def _weekday_part(part: str) -> str:
+    base, slash, step = part.partition("/")
+    numbers = base.split("-")
+    if not all(n.isdigit() for n in numbers):
+        return part  # "*" or names, which APScheduler reads as cron does
+    if len(numbers) > 2 or any(int(n) > 7 for n in numbers):
+        raise ScheduleError(f'"{part}" is not a valid day of the week (0-7, 0 and 7 = Sunday)')
+    days = [(int(n) - 1) % 7 for n in numbers]  # cron's Sunday (0 or 7) is our last day
+    if len(days) == 1:
+        names = _WEEKDAYS[days[0]]
+    elif days[0] <= days[1]:
+        names = f"{_WEEKDAYS[days[0]]}-{_WEEKDAYS[days[1]]}"
+    else:  # a range starting on Sunday: Sunday, then Monday onwards
+        names = f"sun,mon-{_WEEKDAYS[days[1]]}" if days[1] else "sun,mon"
+    return names + slash + step
 
 
 def _to_utc(moment: datetime | None) -> datetime | None:

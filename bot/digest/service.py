@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from bot.digest.compose import compose_digest, digest_title
 from bot.digest.filters import FilterError, parse_filter
 from bot.digest.schedule import ScheduleError, parse_schedule
-from bot.model import Channel, Digest, DigestItem, FeedState
+from bot.enrich.stories import Stories
+from bot.model import Channel, Digest, DigestItem, FeedState, Link
 from bot.store.deliveries import PendingDigest
 from bot.store.store import Store
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SentCallback = Callable[[Sequence[int], str], Awaitable[None]]
 CANDIDATES = 500  # newest undelivered articles considered per digest
+RELATED_PER_ITEM = 2
 
 
 class ChannelGone(Exception):
@@ -46,9 +48,10 @@ class DueDigest:
 class DigestService:
     """Composes digests for channels and delivers them through the outbox."""
 
-    def __init__(self, store: Store, channels: Sequence[Channel], clock: Clock,
-                 default_timezone: str) -> None:
+    def __init__(self, store: Store, stories: Stories, channels: Sequence[Channel],
+                 clock: Clock, default_timezone: str) -> None:
         self._store = store
+        self._stories = stories
         self._configured = {c.id: c for c in channels}
         self._clock = clock
         self._timezone = default_timezone
@@ -104,8 +107,14 @@ class DigestService:
         except FilterError as error:
             log.warning("channel %s: filter ignored: %s", channel.id, error)
             flt = None
-        return compose_digest(channel, candidates, now=now, flt=flt, first=last is None,
-                              title=digest_title(now, channel.timezone))
+        digest = compose_digest(channel, candidates, now=now, flt=flt, first=last is None,
+                                title=digest_title(now, channel.timezone))
+        return replace(digest, items=tuple([await self._with_related(i) for i in digest.items]))
+
+    async def _with_related(self, item: DigestItem) -> DigestItem:
+        found = await self._stories.related_to(item.article, k=RELATED_PER_ITEM)
+        links = tuple(Link(a.title, a.url, source=a.feed_name) for a in found if a.url)
+        return replace(item, related=links)
 
     async def run_due(self) -> int:
         """Compose and deliver every due digest; returns how many digests went out."""

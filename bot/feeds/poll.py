@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from bot.enrich.stories import Stories
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import ParseError
 from bot.feeds.worker import ParseWorker
@@ -52,8 +53,9 @@ def next_poll_after_failure(feed: FeedState, failures: int, now: datetime,
 class Poller:
     """Polls feeds into the store."""
 
-    def __init__(self, store: Store, fetcher: Fetcher, worker: ParseWorker, clock: Clock,
-                 settings: PollSettings) -> None:
+    def __init__(self, store: Store, fetcher: Fetcher, worker: ParseWorker, stories: Stories,
+                 clock: Clock, settings: PollSettings) -> None:
+        self._stories = stories
         self._store = store
         self._fetcher = fetcher
         self._worker = worker
@@ -112,6 +114,8 @@ class Poller:
         if fresh:
             articles = await self._worker.enrich(fresh, feed.tags, self._settings.aliases)
             added = await self._store.articles.add_articles(feed.id, articles, now)
+            stored = await self._store.articles.by_keys(feed.id, [a.dedup_key for a in articles])
+            await self._stories.assign(stored)
         await self._fetched(feed, result, body_hash, parsed.title)
         if feed.name == feed.url and parsed.title:
             feed = replace(feed, name=parsed.title)

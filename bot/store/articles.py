@@ -83,9 +83,8 @@ class ArticleStore:
         if not query:
             return []
         rows = await self._db.fetchall(
-            _SELECT + "JOIN (SELECT rowid, bm25(articles_fts, 10.0, 2.0, 5.0) AS rank "
-            "FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?) m "
-            "ON m.rowid = a.id ORDER BY m.rank", (query, limit))
+            _SELECT + "JOIN (SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? "
+            "ORDER BY rank LIMIT ?) m ON m.rowid = a.id ORDER BY m.rank", (query, limit))
         return [_article(row) for row in rows]
 
     async def by_ids(self, ids: Sequence[int]) -> list[Article]:
@@ -122,6 +121,42 @@ class ArticleStore:
             _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? " + _NEWEST
             + "LIMIT ?", (*feed_ids, to_ts(since), limit))
         return [_article(row) for row in rows]
+
+    async def by_keys(self, feed_id: int, keys: Sequence[str]) -> list[Article]:
+        """This feed's articles with these dedup keys (e.g. the ones just added)."""
+        found: list[Article] = []
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            rows = await self._db.fetchall(
+                _SELECT + f"WHERE a.feed_id = ? AND a.dedup_key IN ({','.join('?' * len(chunk))})"
+                " ORDER BY a.id", (feed_id, *chunk))
+            found.extend(map(_article, rows))
+        return found
+
+    async def with_url(self, url: str, limit: int = 20) -> list[Article]:
+        """Articles stored under this canonical URL, from any feed."""
+        rows = await self._db.fetchall(_SELECT + "WHERE a.url = ? LIMIT ?", (url, limit))
+        return [_article(row) for row in rows]
+
+    async def first_id_since(self, moment: datetime) -> int:
+        """The smallest article id first seen at or after `moment` (ids grow with time)."""
+        row = await self._db.fetchone(
+            "SELECT min(id) FROM articles WHERE first_seen >= ?", (to_ts(moment),))
+        return int(row[0]) if row and row[0] is not None else 1 << 62
+
+    async def match(self, query: str, *, limit: int, min_id: int = 0) -> list[tuple[int, float]]:
+        """(id, BM25 score; higher is better) for an FTS5 query, among ids >= min_id."""
+        rows = await self._db.fetchall(
+            "SELECT rowid, -rank FROM articles_fts "
+            "WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?",
+            (query, min_id, limit))
+        return [(int(row[0]), float(row[1])) for row in rows]
+
+    async def set_cluster(self, ids: Sequence[int], cluster_id: int) -> None:
+        """Put these articles into one story."""
+        marks = ",".join("?" * len(ids))
+        await self._db.execute(f"UPDATE articles SET cluster_id = ? WHERE id IN ({marks})",
+                               (cluster_id, *ids))
 
     async def count(self) -> int:
         """How many articles are stored."""

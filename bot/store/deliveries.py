@@ -88,6 +88,21 @@ class DeliveryStore:
             f"UPDATE deliveries SET message_id = ?, sent = ? WHERE digest_id = ? "
             f"AND position IN ({marks})", (message_id, to_ts(now), digest_id, *positions))
 
+    async def delivered_at(self, channel_id: str, article_id: int) -> datetime | None:
+        """When this article went out to this channel (None: not sent there)."""
+        row = await self._db.fetchone(
+            "SELECT sent FROM deliveries WHERE channel_id = ? AND article_id = ?",
+            (channel_id, article_id))
+        return None if row is None else from_ts(row[0])
+
+    async def delivered_in_cluster(self, channel_id: str, cluster_id: int) -> int | None:
+        """The id of an article of this story already sent to this channel, if any."""
+        row = await self._db.fetchone(
+            "SELECT d.article_id FROM deliveries d JOIN articles a ON a.id = d.article_id "
+            "WHERE d.channel_id = ? AND a.cluster_id = ? AND d.sent IS NOT NULL LIMIT 1",
+            (channel_id, cluster_id))
+        return None if row is None else int(row[0])
+
     async def finish(self, digest_id: int, now: datetime) -> None:
         """The whole digest is out."""
         await self._db.execute("UPDATE digests SET done = ? WHERE id = ?",

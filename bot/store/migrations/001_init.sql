@@ -45,8 +45,10 @@ CREATE INDEX articles_cluster ON articles (cluster_id) WHERE cluster_id != 0;
 CREATE VIRTUAL TABLE articles_fts USING fts5 (
     title, summary, tags,
     content = 'articles', content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'porter unicode61 remove_diacritics 2'
 );
+-- BM25 weights: a word in the title counts most, then tags, then the summary.
+INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', 'bm25(10.0, 2.0, 5.0)');
 CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
     INSERT INTO articles_fts (rowid, title, summary, tags)
     VALUES (new.id, new.title, new.summary, new.tags);

@@ -1,0 +1,106 @@
+"""Stories in the store: same-story clusters at ingest, related stories on request."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from bot.enrich.cluster import StorySketch, is_same_story, story_terms
+from bot.enrich.related import Candidate, rank_related
+from bot.enrich.stopwords import STOPWORDS
+from bot.model import Article
+from bot.store.articles import ArticleStore
+
+Clock = Callable[[], datetime]
+SAME_STORY_WINDOW = timedelta(hours=48)
+RELATED_WINDOW = timedelta(days=60)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_PER_QUERY = 30
+
+
+def sketch(article: Article) -> StorySketch:
+    """What same-story detection compares."""
+    return StorySketch(title=article.title, lede=article.summary, url=article.url,
+                       when=article.when)
+
+
+def term_queries(terms: Sequence[str]) -> list[str]:
+    """FTS5 AND queries from the most to the least demanding: all top 3, then pairs."""
+    quoted = [f'"{t}"' for t in terms if t]
+    queries = [" AND ".join(quoted[:3])] if len(quoted) >= 3 else []
+    queries += [" AND ".join(pair) for pair in itertools.combinations(quoted[:4], 2)]
+    return queries + quoted[:2]
+
+
+def query_words(text: str) -> list[str]:
+    """The content words of a user's query, in order, lowercased."""
+    words = [w.casefold() for w in _WORD.findall(text)]
+    content = [w for w in words if w not in STOPWORDS and not w.isdigit()]
+    return list(dict.fromkeys(content or words))[:8]
+
+
+class Stories:
+    """Groups new articles into stories and finds related ones, through the store."""
+
+    def __init__(self, articles: ArticleStore, clock: Clock) -> None:
+        self._articles = articles
+        self._clock = clock
+
+    async def assign(self, new: Sequence[Article]) -> int:
+        """Put each new article into the story another outlet already covers; returns joins."""
+        joined = 0
+        for article in new:
+            match = await self._same_story(article)
+            if match is not None:
+                cluster = match.cluster_id or match.id
+                await self._articles.set_cluster(
+                    [article.id] if match.cluster_id else [article.id, match.id], cluster)
+                joined += 1
+        return joined
+
+    async def _same_story(self, article: Article) -> Article | None:
+        if article.url:
+            for other in await self._articles.with_url(article.url):
+                if other.feed_id != article.feed_id:
+                    return other
+        min_id = await self._articles.first_id_since(article.when - SAME_STORY_WINDOW)
+        ids: dict[int, float] = {}
+        for query in term_queries(story_terms(article.title, article.summary)[:4]):
+            ids.update(await self._articles.match(query, limit=10, min_id=min_id))
+        others = [a for a in await self._articles.by_ids(list(ids))
+                  if a.feed_id != article.feed_id and a.id != article.id]
+        mine = sketch(article)
+        same = [o for o in others if is_same_story(mine, sketch(o), SAME_STORY_WINDOW)]
+        return min(same, key=lambda o: (o.when, o.id)) if same else None
+
+    async def related_to(self, article: Article, k: int = 5) -> list[Article]:
+        """Stories related to a stored article, excluding its own story."""
+        terms = story_terms(article.title, article.summary)
+        found = await self._candidates(list(terms[:4]))
+        return rank_related(found, query_tags=article.tags, now=self._clock(),
+                            exclude_cluster=article.cluster_id, exclude_id=article.id, k=k)
+
+    async def related_to_words(self, text: str, k: int = 5) -> list[Article]:
+        """Stories about these words, best first."""
+        words = query_words(text)
+        found = await self._candidates(words, all_first=True)
+        return rank_related(found, query_tags=(), now=self._clock(), k=k)
+
+    async def _candidates(self, terms: list[str], all_first: bool = False) -> list[Candidate]:
+        if not terms:
+            return []
+        min_id = await self._articles.first_id_since(self._clock() - RELATED_WINDOW)
+        queries = term_queries(terms)
+        if all_first and len(terms) > 3:
+            queries.insert(0, " AND ".join(f'"{t}"' for t in terms))
+        best: dict[int, float] = {}
+        hits: dict[int, int] = {}
+        for query in queries:
+            for article_id, score in await self._articles.match(query, limit=_PER_QUERY,
+                                                                min_id=min_id):
+                best[article_id] = max(best.get(article_id, 0.0), score)
+                hits[article_id] = hits.get(article_id, 0) + 1
+        articles = await self._articles.by_ids(list(best))
+        return [Candidate(a, best[a.id], hits[a.id] / len(queries)) for a in articles]

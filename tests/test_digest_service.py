@@ -1,0 +1,149 @@
+"""Digests through the outbox: due slots, crash between send and mark, paused channels."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.digest.service import ChannelGone, DigestService, SentCallback
+from bot.enrich.stories import Stories
+from bot.model import Channel, Digest, FeedSpec, NewArticle
+from bot.store.store import Store, open_store
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class RecordingSender:
+    """A chat platform at the seam: posts one message per item, can fail on cue."""
+
+    messages: list[list[int]] = field(default_factory=list)  # article ids per message
+    crash_before_mark: int | None = None  # message number whose mark never happens
+    gone: bool = False
+
+    def handles(self, channel_id: str) -> bool:
+        return channel_id == "console"
+
+    async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
+        if self.gone:
+            raise ChannelGone("Missing Access")
+        for index, item in enumerate(digest.items):
+            if self.crash_before_mark and len(self.messages) >= self.crash_before_mark:
+                raise RuntimeError("this process is dead")
+            self.messages.append([item.article.id])
+            if len(self.messages) == self.crash_before_mark:
+                raise RuntimeError("killed between send and mark")
+            await sent([index], f"m{len(self.messages)}")
+
+    @property
+    def sent_ids(self) -> list[int]:
+        return [i for message in self.messages for i in message]
+
+
+@dataclass
+class Rig:
+    """A real store with one feed and a clock the test moves."""
+
+    store: Store
+    feed_id: int
+    now: datetime = NOW
+
+    def service(self, channel: Channel, sender: RecordingSender) -> DigestService:
+        service = DigestService(self.store, Stories(self.store.articles, self.clock), [channel],
+                                self.clock, "UTC")
+        service.add_sender(sender)
+        return service
+
+    def clock(self) -> datetime:
+        return self.now
+
+    async def add(self, count: int, prefix: str = "s") -> None:
+        items = [NewArticle(dedup_key=f"{prefix}{i}", url=f"https://x.example/{prefix}{i}",
+                            title=f"Story {prefix}{i} about topic{i}", summary="Words.",
+                            published=self.now - timedelta(minutes=i)) for i in range(count)]
+        await self.store.articles.add_articles(self.feed_id, items, self.now)
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    """A store with one feed."""
+    async with open_store(tmp_path / "news.db") as store:
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://x.example/rss", name="X")])
+        [feed] = await store.feeds.active_feeds()
+        yield Rig(store, feed.id)
+
+
+CHANNEL = Channel(id="console", digest="every 6h", max_items=5)
+
+
+async def test_due_digest_is_posted_once(rig: Rig) -> None:
+    """A due slot posts one digest; running again before the next slot posts nothing."""
+    sender = RecordingSender()
+    service = rig.service(CHANNEL, sender)
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(3)
+    assert await service.run_due() == 1
+    assert await service.run_due() == 0
+    assert len(sender.sent_ids) == 3
+
+
+async def test_first_digest_never_floods(rig: Rig) -> None:
+    """A new channel's first digest holds at most max_items of 500 stories."""
+    sender = RecordingSender()
+    service = rig.service(CHANNEL, sender)
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(500)
+    await service.run_due()
+    assert len(sender.sent_ids) == 5
+
+
+async def test_later_flood_is_capped_with_more(rig: Rig) -> None:
+    """300 new stories after the first digest give max_items and "+295 more"."""
+    sender = RecordingSender()
+    service = rig.service(CHANNEL, sender)
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(1, prefix="first")
+    await service.run_due()
+    rig.now = NOW + timedelta(hours=6, minutes=1)
+    await rig.add(300)
+    digest = await service.compose(CHANNEL, rig.now)
+    assert (len(digest.items), digest.more) == (5, 295)
+
+
+async def test_crash_between_send_and_mark_loses_nothing(rig: Rig) -> None:
+    """Killed after sending message 2 but before marking it: the restart sends 2 again
+    (the one message in flight) and the rest, and never an item marked sent."""
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(4)
+    crashing = RecordingSender(crash_before_mark=2)
+    await rig.service(CHANNEL, crashing).run_due()
+    assert len(crashing.messages) == 2
+    restarted = RecordingSender()
+    await rig.service(CHANNEL, restarted).deliver_pending()
+    marked, in_flight = crashing.sent_ids
+    assert restarted.sent_ids[0] == in_flight and marked not in restarted.sent_ids
+    assert len(set(crashing.sent_ids) | set(restarted.sent_ids)) == 4
+    assert await rig.store.deliveries.pending() == []
+
+
+async def test_gone_channel_is_paused_and_keeps_its_digest(rig: Rig) -> None:
+    """A channel the platform refuses is paused with the reason; its digest stays queued."""
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(2)
+    await rig.service(CHANNEL, RecordingSender(gone=True)).run_due()
+    assert await rig.store.channels.paused_reason("console") == "Missing Access"
+    assert len(await rig.store.deliveries.pending()) == 1
+
+
+async def test_filter_decides_what_is_composed(rig: Rig) -> None:
+    """Only stories passing the channel's filter are in its digest."""
+    await rig.add(3)
+    channel = Channel(id="console", filter="title:topic1", max_items=5)
+    digest = await rig.service(channel, RecordingSender()).compose(channel, NOW)
+    assert [item.article.title for item in digest.items] == ["Story s1 about topic1"]
+
+
