@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.digest.filters import FilterError, parse_filter
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 
 _DURATION = re.compile(r"(\d+)\s*(s|m|h|d)")
@@ -119,11 +120,18 @@ class ChannelSection(_Section):
     digest: str = "daily 08:00"
     timezone: TimeZone | None = None
     max_items: int = Field(default=10, ge=1, le=50)
+    breaking: str = ""
+    post_empty: bool = False
+
+
+class TagsSection(_Section):
+    aliases: dict[str, str] = Field(default_factory=dict)
 
 
 class ConfigModel(_Section):
     bot: BotSection = BotSection()
     fetch: FetchSection = FetchSection()
+    tags: TagsSection = TagsSection()
     discord: DiscordSection | None = None
     telegram: TelegramSection | None = None
     feeds: tuple[FeedSection, ...] = ()
@@ -141,6 +149,8 @@ class ConfigModel(_Section):
                 parse_schedule(channel.digest, tz)
             except ScheduleError as error:
                 raise _KeyError(f"channels[{index}].digest", str(error)) from None
+            for key in ("filter", "breaking"):
+                _check_filter(f"channels[{index}].{key}", getattr(channel, key))
             for name in channel.feeds:
                 if name not in known:
                     raise _KeyError(f"channels[{index}].feeds",
@@ -152,6 +162,14 @@ class _KeyError(ValueError):
     def __init__(self, key: str, reason: str) -> None:
         super().__init__(reason)
         self.key, self.reason = key, reason
+
+
+def _check_filter(key: str, text: str) -> None:
+    if text.strip():
+        try:
+            parse_filter(text)
+        except FilterError as error:
+            raise _KeyError(key, str(error)) from None
 
 
 def _check_unique(section: str, values: list[str], key: str) -> None:

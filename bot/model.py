@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -123,7 +123,8 @@ class Channel:
     digest: str = "daily 08:00"
     timezone: str = "UTC"
     max_items: int = 10
-    tags: tuple[str, ...] = field(default=())  # subscribed tags (in addition to feeds)
+    breaking: str = ""  # a filter: matching stories are posted as they arrive, not in digests
+    post_empty: bool = False  # post "nothing new" when a digest would be empty
 
 
 @dataclass(frozen=True, slots=True)

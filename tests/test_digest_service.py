@@ -22,6 +22,7 @@ class RecordingSender:
     """A chat platform at the seam: posts one message per item, can fail on cue."""
 
     messages: list[list[int]] = field(default_factory=list)  # article ids per message
+    titles: list[str] = field(default_factory=list)  # every digest it was handed
     crash_before_mark: int | None = None  # message number whose mark never happens
     gone: bool = False
 
@@ -31,6 +32,7 @@ class RecordingSender:
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         if self.gone:
             raise ChannelGone("Missing Access")
+        self.titles.append(digest.title)
         for index, item in enumerate(digest.items):
             if self.crash_before_mark and len(self.messages) >= self.crash_before_mark:
                 raise RuntimeError("this process is dead")
@@ -147,3 +149,32 @@ async def test_filter_decides_what_is_composed(rig: Rig) -> None:
     assert [item.article.title for item in digest.items] == ["Story s1 about topic1"]
 
 
+
+
+async def test_breaking_news_is_posted_as_it_arrives_batched(rig: Rig) -> None:
+    """Stories matching the breaking filter go out at once, at most one post per 5 minutes,
+    and are not repeated in the next digest."""
+    channel = Channel(id="console", digest="daily 08:00", breaking="title:topic1 or title:topic2")
+    sender = RecordingSender()
+    service = rig.service(channel, sender)
+    await rig.store.channels.ensure("console", NOW - timedelta(minutes=1))
+    await rig.add(3)
+    assert await service.run_due() == 1
+    assert len(sender.sent_ids) == 2
+    rig.now = NOW + timedelta(minutes=2)
+    await rig.add(3, prefix="b")
+    assert await service.run_due() == 0  # too soon after the last breaking post
+    rig.now = NOW + timedelta(minutes=6)
+    assert await service.run_due() == 1
+    digest = await service.compose(channel, rig.now)
+    assert {i.article.title for i in digest.items} == {"Story s0 about topic0",
+                                                      "Story b0 about topic0"}
+
+
+async def test_empty_digest_can_say_nothing_new(rig: Rig) -> None:
+    """With post_empty, an empty digest still posts one "nothing new" line."""
+    channel = Channel(id="console", digest="every 6h", post_empty=True)
+    sender = RecordingSender()
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    assert await rig.service(channel, sender).run_due() == 1
+    assert sender.titles == ["News digest — Wed 25 Nov 2026: nothing new since the last digest"]

@@ -158,3 +158,23 @@ def time_sleep(seconds: float) -> None:
 def allocate(megabytes: int) -> int:
     """A task that allocates far beyond the cap (runs in the worker)."""
     return len(bytearray(megabytes * 1024 * 1024))
+
+
+async def test_full_text_feed_gets_summaries_from_the_article_page(rig: Rig) -> None:
+    """A titles-only feed with full_text on is summarized from its article pages."""
+    page = (b"<html><body><nav>Home | World | Sport</nav><article><h1>Bridge closes</h1>"
+            b"<p>The council voted on Tuesday to close the old bridge for repairs, officials "
+            b"said.</p><p>Work starts in March and lasts six months; traffic will go through "
+            b"the town centre instead.</p></article><footer>(c) 2026 Example</footer>"
+            b"</body></html>")
+    rig.server.bodies["story.html"] = page
+    rig.server.bodies["titles.xml"] = (
+        '<rss version="2.0"><channel><title>Titles</title><item><title>Bridge closes</title>'
+        f'<link>{rig.server.url("story.html")}</link></item></channel></rss>').encode()
+    url = rig.server.url("titles.xml")
+    await rig.store.feeds.sync_config_feeds([FeedSpec(url=url, full_text=True)])
+    feed = await rig.store.feeds.feed_by_url(url)
+    assert feed is not None
+    await rig.poller.poll_feed(feed)
+    [article] = await rig.store.articles.latest(limit=1)
+    assert article.summary.startswith("The council voted on Tuesday to close the old bridge")

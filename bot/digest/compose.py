@@ -67,7 +67,8 @@ def compose_digest(
                    also_ids=tuple(a.id for a in s.others))
         for s in shown
     )
-    return Digest(channel.id, title, now, items, more=len(ranked) - len(shown))
+    more = 0 if first else len(ranked) - len(shown)  # a new channel's backlog is not news
+    return Digest(channel.id, title, now, items, more=more)
 
 
 def group_stories(articles: Sequence[Article]) -> list[Story]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.digest.compose import compose_digest, digest_title
-from bot.digest.filters import FilterError, parse_filter
+from bot.digest.filters import Filter, FilterError, parse_filter
 from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.enrich.stories import Stories
 from bot.model import Channel, Digest, DigestItem, FeedState, Link
@@ -21,6 +21,7 @@ Clock = Callable[[], datetime]
 SentCallback = Callable[[Sequence[int], str], Awaitable[None]]
 CANDIDATES = 500  # newest undelivered articles considered per digest
 RELATED_PER_ITEM = 2
+BREAKING_GAP = timedelta(minutes=5)  # at most one breaking-news post per channel this often
 
 
 class ChannelGone(Exception):
@@ -100,13 +101,8 @@ class DigestService:
         feeds = await self._store.feeds.active_feeds()
         last = await self._store.channels.last_digest(channel.id)
         candidates = await self._store.articles.undelivered(
-            channel.id, subscribed_feed_ids(channel, feeds), since=last,
-            limit=channel.max_items if last is None else CANDIDATES)
-        try:
-            flt = parse_filter(channel.filter) if channel.filter.strip() else None
-        except FilterError as error:
-            log.warning("channel %s: filter ignored: %s", channel.id, error)
-            flt = None
+            channel.id, subscribed_feed_ids(channel, feeds), since=last, limit=CANDIDATES)
+        flt = _filter(channel.id, channel.filter)
         digest = compose_digest(channel, candidates, now=now, flt=flt, first=last is None,
                                 title=digest_title(now, channel.timezone))
         return replace(digest, items=tuple([await self._with_related(i) for i in digest.items]))
@@ -117,31 +113,53 @@ class DigestService:
         return replace(item, related=links)
 
     async def run_due(self) -> int:
-        """Compose and deliver every due digest; returns how many digests went out."""
+        """Post breaking news and every due digest; returns how many posts went out."""
         now = self._clock()
-        sent = 0
+        sent = await self.run_breaking(now)
         for due in await self.due(now):
-            digest = await self.compose(due.channel, now)
-            await self._store.channels.ensure(due.channel.id, now)
-            digest_id = await self._store.deliveries.enqueue(digest, due.slot)
-            if digest.items:
-                sent += await self._deliver(digest_id, digest, tuple(range(len(digest.items))))
-            else:
-                await self._store.deliveries.finish(digest_id, now)
+            sent += await self._post(due.channel, await self.compose(due.channel, now), due.slot)
         return sent + await self.deliver_pending()
 
     async def post_now(self, channel_id: str) -> Digest:
         """Compose and deliver this channel's digest right away (the `digest` command)."""
-        now = self._clock()
         channel = await self.channel(channel_id)
-        digest = await self.compose(channel, now)
-        await self._store.channels.ensure(channel_id, now)
-        digest_id = await self._store.deliveries.enqueue(digest, now)
-        if digest.items:
-            await self._deliver(digest_id, digest, tuple(range(len(digest.items))))
-        else:
-            await self._store.deliveries.finish(digest_id, now)
+        digest = await self.compose(channel, self._clock())
+        await self._post(channel, digest, self._clock())
         return digest
+
+    async def run_breaking(self, now: datetime) -> int:
+        """Post stories matching a channel's `breaking` filter as they arrive, batched."""
+        sent = 0
+        feeds = await self._store.feeds.active_feeds()
+        for channel in await self.channels():
+            breaking = _filter(channel.id, channel.breaking)
+            last = await self._store.channels.last_breaking(channel.id)
+            if breaking is None or (last and now - last < BREAKING_GAP):
+                continue
+            if not await self._is_deliverable(channel.id):
+                continue
+            since = last or await self._store.channels.created(channel.id)
+            found = await self._store.articles.undelivered(
+                channel.id, subscribed_feed_ids(channel, feeds), since=since, limit=CANDIDATES)
+            flt = _filter(channel.id, channel.filter)
+            urgent = [a for a in found if breaking.matches(a) and (flt is None or flt.matches(a))]
+            if urgent:
+                digest = compose_digest(channel, urgent, now=now, flt=None, first=False,
+                                        title=f"Breaking — {now:%H:%M} UTC")
+                sent += await self._post(channel, digest, now, breaking=True)
+        return sent
+
+    async def _post(self, channel: Channel, digest: Digest, slot: datetime,
+                    breaking: bool = False) -> int:
+        """Write the digest to the outbox, then deliver it (or close it when empty)."""
+        await self._store.channels.ensure(channel.id, self._clock())
+        if not digest.items and channel.post_empty:
+            digest = replace(digest, title=f"{digest.title}: nothing new since the last digest")
+        digest_id = await self._store.deliveries.enqueue(digest, slot, breaking=breaking)
+        if digest.items or channel.post_empty:
+            return await self._deliver(digest_id, digest, tuple(range(len(digest.items))))
+        await self._store.deliveries.finish(digest_id, self._clock())
+        return 0
 
     async def deliver_pending(self) -> int:
         """Send what the outbox still holds (after a crash, restart or platform error)."""
@@ -169,8 +187,7 @@ class DigestService:
                 digest_id, [positions[i] for i in indices], message_id, self._clock())
 
         try:
-            if digest.items:
-                await sender.send_digest(digest.channel_id, digest, sent)
+            await sender.send_digest(digest.channel_id, digest, sent)
         except ChannelGone as error:
             log.warning("channel %s paused: %s", digest.channel_id, error)
             await self._store.channels.set_paused(digest.channel_id, str(error))
@@ -181,6 +198,17 @@ class DigestService:
             return 0
         await self._store.deliveries.finish(digest_id, self._clock())
         return 1
+
+
+def _filter(channel_id: str, text: str) -> Filter | None:
+    """A channel's stored filter; a broken one is logged and ignored, never fatal."""
+    if not text.strip():
+        return None
+    try:
+        return parse_filter(text)
+    except FilterError as error:
+        log.warning("channel %s: filter %r ignored: %s", channel_id, text, error)
+        return None
 
 
 def subscribed_feed_ids(channel: Channel, feeds: Sequence[FeedState]) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
 import json
 import re
 import time
@@ -74,7 +75,8 @@ def _parse_xml_feed(body: bytes, url: str, now: datetime, content_type: str,
     feed = doc.get("feed", {})
     lang = str(feed.get("language", ""))
     raw = [_xml_entry(e, url, lang, now) for e in doc.entries]
-    return ParsedFeed(title=_text(feed.get("title")), link=_text(feed.get("link")), lang=lang,
+    title = html.unescape(_text(feed.get("title")))  # some feeds escape their title twice
+    return ParsedFeed(title=title, link=_text(feed.get("link")), lang=lang,
                       entries=_identify(raw, url, max_entries))
 
 

@@ -9,16 +9,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from bot.enrich.fulltext import main_text
 from bot.enrich.stories import Stories
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import ParseError
 from bot.feeds.worker import ParseWorker
-from bot.model import FeedState
+from bot.model import Entry, FeedState
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 MAX_BACKOFF = timedelta(hours=24)
+FULL_TEXT_BELOW = 400  # a feed body shorter than this (HTML characters) is worth a page fetch
+FULL_TEXT_CONCURRENCY = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,8 @@ class Poller:
         keys = [entry.dedup_key for entry in parsed.entries]
         known = await self._store.articles.known_keys(feed.id, keys)
         fresh = [entry for entry in parsed.entries if entry.dedup_key not in known]
+        if feed.full_text:
+            fresh = await self._with_full_text(fresh)
         added = 0
         if fresh:
             articles = await self._worker.enrich(fresh, feed.tags, self._settings.aliases)
@@ -120,6 +125,27 @@ class Poller:
         if feed.name == feed.url and parsed.title:
             feed = replace(feed, name=parsed.title)
         return FeedOutcome(feed, new=added, seen=len(parsed.entries) - added)
+
+    async def _with_full_text(self, entries: list[Entry]) -> list[Entry]:
+        """Entries whose feed gives little text get their page's main text instead."""
+        gate = asyncio.Semaphore(FULL_TEXT_CONCURRENCY)
+
+        async def one(entry: Entry) -> Entry:
+            if not entry.url or len(entry.content_html) >= FULL_TEXT_BELOW:
+                return entry
+            async with gate:
+                page = await self._fetcher.fetch(entry.url)
+            if page.error or not page.body:
+                log.info("full text of %s not fetched: %s", entry.url, page.error or "empty")
+                return entry
+            try:
+                text = await self._worker.run(main_text, (page.body, page.final_url))
+            except ParseError as error:
+                log.info("full text of %s not extracted: %s", entry.url, error)
+                return entry
+            return replace(entry, content_html=text) if text else entry
+
+        return list(await asyncio.gather(*(one(entry) for entry in entries)))
 
     async def _fetched(self, feed: FeedState, result: FetchResult, body_hash: str,
                        title: str) -> None:

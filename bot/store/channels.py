@@ -53,6 +53,12 @@ class ChannelStore:
                                       (channel_id,))
         return None if row is None else from_ts(row[0])
 
+    async def last_breaking(self, channel_id: str) -> datetime | None:
+        """When breaking news was last posted to the channel."""
+        row = await self._db.fetchone("SELECT last_breaking FROM channels WHERE id = ?",
+                                      (channel_id,))
+        return None if row is None else from_ts(row[0])
+
     async def created(self, channel_id: str) -> datetime | None:
         """When the channel first got a row."""
         row = await self._db.fetchone("SELECT created FROM channels WHERE id = ?", (channel_id,))

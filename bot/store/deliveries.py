@@ -35,11 +35,11 @@ class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def enqueue(self, digest: Digest, slot: datetime) -> int:
+    async def enqueue(self, digest: Digest, slot: datetime, *, breaking: bool = False) -> int:
         """Write a digest and its items (leads and their "also" articles) in one step.
 
-        The channel's last digest moves to `slot` in the same transaction, so a restart
-        neither composes this slot again nor loses the items.
+        The channel's last digest (or last breaking post) moves to `slot` in the same
+        transaction, so a restart neither composes this slot again nor loses the items.
         """
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
@@ -56,9 +56,9 @@ class DeliveryStore:
             await conn.executemany(
                 "INSERT INTO deliveries (channel_id, article_id, digest_id, position, lead) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
-            await conn.execute(
-                "UPDATE channels SET last_digest = ? WHERE id = ?",
-                (to_ts(slot), digest.channel_id))
+            column = "last_breaking" if breaking else "last_digest"
+            await conn.execute(f"UPDATE channels SET {column} = ? WHERE id = ?",
+                               (to_ts(slot), digest.channel_id))
         assert digest_id is not None
         return digest_id
 

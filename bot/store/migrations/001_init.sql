@@ -74,6 +74,7 @@ CREATE TABLE channels (
     max_items     INTEGER,
     paused_reason TEXT NOT NULL DEFAULT '',
     last_digest   REAL,                          -- the slot of the last digest composed
+    last_breaking REAL,                          -- when breaking news was last posted
     created       REAL NOT NULL
 );
 
