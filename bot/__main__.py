@@ -20,14 +20,15 @@ from rich.text import Text
 from bot.app import open_core, run_bot, utc_now
 from bot.chat.adapter import PlatformError
 from bot.chat.render_plain import render_plain
+from bot.chat.request import Caller, UserError
 from bot.config import Config, ConfigError, load_config
 from bot.digest.schedule import parse_schedule
 from bot.feeds.poll import FeedOutcome
-from bot.model import DigestItem, Reply
 from bot.status import collect_status
 from bot.store.db import DatabaseError
 
 DEFAULT_CONFIG = "config.toml"
+CLI_CALLER = Caller(channel_id="console", user_id="cli", is_moderator=True)
 
 
 def _console(stderr: bool = False) -> Console:
@@ -48,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--channel", help="channel id (default: the first channel)")
     search = commands.add_parser("search", help="search stored stories")
     search.add_argument("words", nargs="+")
+    related = commands.add_parser("related", help="stories related to a story URL or words")
+    related.add_argument("target", nargs="+", metavar="URL|WORDS")
     status = commands.add_parser("status", help="feeds, failures and next digests")
     status.add_argument("--json", action="store_true", help="print JSON")
     for sub in commands.choices.values():
@@ -163,10 +166,21 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _search(config: Config, args: argparse.Namespace) -> int:
+    return await _lookup(config, "search", " ".join(args.words))
+
+
+async def _related(config: Config, args: argparse.Namespace) -> int:
+    return await _lookup(config, "related", " ".join(args.target))
+
+
+async def _lookup(config: Config, command: str, text: str) -> int:
+    """Run a lookup command as the console's moderator would, and print the answer."""
     async with open_core(config) as core:
-        articles = await core.store.articles.search(" ".join(args.words), limit=10)
-    reply = Reply(text=f"{len(articles)} stories match: {' '.join(args.words)}",
-                  items=tuple(DigestItem(a) for a in articles))
+        try:
+            reply = await core.commands.run(CLI_CALLER, command, text)
+        except UserError as error:
+            print(f"newsbot: {error}", file=sys.stderr)
+            return 1
     print(render_plain(reply))
     return 0
 
@@ -197,7 +211,7 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
 
 _COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "run": _run, "check": _check, "fetch": _fetch, "digest": _digest, "search": _search,
-    "status": _status}
+    "related": _related, "status": _status}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -15,13 +15,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.adapter import ChatAdapter
 from bot.chat.commands import Commands
-from bot.chat.discord_adapter import DiscordAdapter
-from bot.chat.telegram_adapter import TelegramAdapter
 from bot.chat.console_adapter import CHANNEL_ID as CONSOLE
 from bot.chat.console_adapter import ConsoleAdapter
+from bot.chat.discord_adapter import DiscordAdapter
 from bot.chat.moderation import Moderation
+from bot.chat.telegram_adapter import TelegramAdapter
 from bot.config import Config
 from bot.digest.service import DigestService
+from bot.enrich.stories import Stories
+from bot.enrich.tags import display_tag, tag_key
 from bot.feeds.fetch import Fetcher, FetchLimits
 from bot.feeds.guard import AddressCheck, allow_any_address, is_public_address
 from bot.feeds.poll import Poller, PollSettings
@@ -59,7 +61,8 @@ def configured_channels(config: Config) -> list[Channel]:
     """The config file's channels as domain objects."""
     default_tz = config.model.bot.timezone
     return [Channel(id=c.id, feeds=c.feeds, filter=c.filter, digest=c.digest,
-                    timezone=c.timezone or default_tz, max_items=c.max_items)
+                    timezone=c.timezone or default_tz, max_items=c.max_items,
+                    breaking=c.breaking, post_empty=c.post_empty)
             for c in config.model.channels]
 
 
@@ -82,16 +85,23 @@ async def open_core(config: Config, *, console_fallback: bool = False) -> AsyncI
         fetcher = await stack.enter_async_context(Fetcher(limits, address_check(config)))
         worker = await stack.enter_async_context(ParseWorker(processes=_worker_count()))
         await store.feeds.sync_config_feeds(feed_specs(config))
-        poller = Poller(store, fetcher, worker, utc_now,
-                        PollSettings(concurrency=fetch.concurrency, max_entries=fetch.max_entries))
+        stories = Stories(store.articles, utc_now)
+        poller = Poller(store, fetcher, worker, stories, utc_now,
+                        PollSettings(concurrency=fetch.concurrency, max_entries=fetch.max_entries,
+                                     aliases=tag_aliases(config)))
         channels = configured_channels(config)
         if console_fallback and not any(c.id == CONSOLE for c in channels):
             channels.append(Channel(id=CONSOLE, timezone=config.model.bot.timezone))
-        digests = DigestService(store, channels, utc_now, config.model.bot.timezone)
+        digests = DigestService(store, stories, channels, utc_now, config.model.bot.timezone)
         moderation = Moderation(store, digests, poller, address_check(config), utc_now,
                                 fetch.interval)
         yield Core(config, store, poller, digests,
-                   Commands(store, digests, moderation, utc_now))
+                   Commands(store, digests, moderation, stories, utc_now))
+
+
+def tag_aliases(config: Config) -> dict[str, str]:
+    """The config's tag aliases keyed by tag key: "U.S.", "usa" and "USA" are one."""
+    return {tag_key(alias): display_tag(tag) for alias, tag in config.model.tags.aliases.items()}
 
 
 def _worker_count() -> int:

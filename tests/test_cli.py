@@ -116,3 +116,18 @@ def test_every_cli_command_is_in_readme() -> None:
     subparsers = next(a for a in parser._actions if a.dest == "command")
     for name in subparsers.choices:  # type: ignore[union-attr]
         assert f"newsbot {name}" in readme, name
+
+
+def test_related_groups_the_same_story(config: Path) -> None:
+    """`newsbot related` on a story's link finds other stories, never the story itself."""
+    newsbot(config, "fetch")
+    done = newsbot(config, "related", "chip", "tariffs", "japan")
+    assert done.returncode == 0, done.stderr
+    assert "Related: chip tariffs japan" in done.stdout
+    assert "tariff" in done.stdout.lower()
+
+
+def test_related_to_an_unknown_link_says_so(config: Path) -> None:
+    """An unknown link is a one-line answer with exit status 1, not a traceback."""
+    done = newsbot(config, "related", "https://unknown.example/story")
+    assert done.returncode == 1 and "no story with that link" in done.stderr

@@ -10,6 +10,9 @@ from bot.chat.moderation import Moderation
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.request import Caller, UserError
 from bot.digest.service import DigestService
+from bot.digest.why import Why
+from bot.enrich.stories import Stories
+from bot.feeds.parse import canonical_url
 from bot.model import DigestItem, Reply
 from bot.status import collect_status
 from bot.store.store import Store
@@ -19,10 +22,13 @@ Clock = Callable[[], datetime]
 MAX_COUNT = 20
 LOOKUPS = frozenset({"latest", "search", "related", "digest", "status"})
 LOOKUPS_PER_MINUTE = 6
+TAG_SAMPLE = 500  # recent stories whose tags are offered for autocomplete
 
 HELP = """newsbot commands
   /latest [tag] [count]   the newest stories, optionally with one tag
   /search <words>         stories matching every word
+  /related <link|words>   stories related to a story or to some words
+  /why <link>             why a story was or wasn't in this channel's digest
   /digest                 this channel's digest, now
   /status                 feeds, failures and the next digest
   /help                   this text
@@ -40,15 +46,18 @@ class Commands:
     """Parses a command line and runs it against the store."""
 
     def __init__(self, store: Store, digests: DigestService, moderation: Moderation,
-                 clock: Clock, limiter: RateLimiter | None = None) -> None:
+                 stories: Stories, clock: Clock, limiter: RateLimiter | None = None) -> None:
         self._limiter = limiter or RateLimiter(LOOKUPS_PER_MINUTE, timedelta(minutes=1), clock)
+        self._stories = stories
+        self._why = Why(store, digests, clock)
         self._store = store
         self._digests = digests
         self._moderation = moderation
         self._clock = clock
         self._public: dict[str, Handler] = {
             "help": self._help, "start": self._help, "latest": self._latest,
-            "search": self._search, "digest": self._digest, "status": self._status}
+            "search": self._search, "related": self._related, "why": self._explain,
+            "digest": self._digest, "status": self._status}
         self._moderated: dict[str, Handler] = {
             "feed": moderation.feed, "filter": moderation.filter,
             "schedule": moderation.schedule, "subscribe": moderation.subscribe,
@@ -88,6 +97,14 @@ class Commands:
             return await self._moderated[name](caller, rest.strip())
         raise UserError(f"Unknown command /{name}. Try /help.")
 
+    async def feed_names(self) -> list[str]:
+        """Names of the feeds the bot polls (for autocomplete)."""
+        return [feed.name for feed in await self._store.feeds.active_feeds()]
+
+    async def tag_names(self) -> list[str]:
+        """Tags of recent stories, most used first (for autocomplete)."""
+        return await self._store.articles.recent_tags(limit=TAG_SAMPLE)
+
     def _check_rate(self, caller: Caller) -> None:
         wait = self._limiter.wait_time(caller.user_id)
         if wait > timedelta(0):
@@ -117,6 +134,27 @@ class Commands:
             return Reply(text=f"Nothing found for “{words}”.")
         return Reply(text=f"Search: {words}", items=tuple(DigestItem(a) for a in articles))
 
+    async def _related(self, caller: Caller, rest: str) -> Reply:
+        if not rest:
+            raise UserError("Usage: /related <link to a story, or a few words>")
+        if is_link(rest):
+            article = await self._store.articles.by_url(canonical_url(rest) or rest)
+            if article is None:
+                raise UserError("I have no story with that link. Try /related with a few words.")
+            found = await self._stories.related_to(article)
+            heading = f"Related to “{article.title}”"
+        else:
+            found = await self._stories.related_to_words(rest)
+            heading = f"Related: {rest}"
+        if not found:
+            return Reply(text=f"{heading}: nothing related found yet.")
+        return Reply(text=heading, items=tuple(DigestItem(a) for a in found))
+
+    async def _explain(self, caller: Caller, rest: str) -> Reply:
+        if not is_link(rest):
+            raise UserError("Usage: /why <link to a story>")
+        return Reply(text=await self._why.explain_url(caller.channel_id, rest), ephemeral=True)
+
     async def _digest(self, caller: Caller, rest: str) -> Reply:
         digest = await self._digests.post_now(caller.channel_id)
         if not digest.items:
@@ -135,8 +173,14 @@ class Commands:
                         else "never")
                 lines.append(f"Next digest here: {when} ({channel.digest}, {channel.timezone})")
                 if channel.paused:
-                    lines.append(f"Paused: {channel.paused}")
+                    lines.append(f"Paused: {channel.paused}. Fix the bot's access, then "
+                                 "/subscribe (or /feed add) resumes it.")
         return Reply(text="\n".join(lines))
+
+
+def is_link(text: str) -> bool:
+    """Whether a command argument is a web link rather than words."""
+    return text.startswith(("http://", "https://")) and " " not in text.strip()
 
 
 def split_command(text: str) -> tuple[str, str]:

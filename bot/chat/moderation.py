@@ -155,6 +155,7 @@ class Moderation:
         urls = [f.url for f in followed if f.id != feed.id] + [feed.url]
         await self._store.channels.set_setting(channel_id, "feeds", "\t".join(urls),
                                                self._clock())
+        await self._store.channels.set_paused(channel_id, "")  # a moderator is back: resume
 
 
 def _parse(expr: str) -> Filter:

@@ -177,3 +177,13 @@ def render_discord(
 ) -> list[DiscordMessage]:
     """A digest or reply as Discord messages with one embed per story."""
     return render_view_discord(_view_of(subject, caps), limits)
+
+
+def item_indices(messages: list[DiscordMessage]) -> list[tuple[int, ...]]:
+    """Which digest items each rendered message carries (one embed per item, in order)."""
+    groups: list[tuple[int, ...]] = []
+    start = 0
+    for message in messages:
+        groups.append(tuple(range(start, start + len(message.embeds))))
+        start += len(message.embeds)
+    return groups

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.chat.render import (
     DEFAULT_CAPS,
@@ -27,6 +27,7 @@ from bot.chat.sanitize import (
 from bot.model import Digest, Reply
 
 TELEGRAM_LIMIT = 4096
+BLOCK_SEPARATOR = "\n\n"
 _TAG = re.compile(r"<[^>]*>")
 ALLOWED_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "s", "a", "code", "pre", "blockquote", "tg-spoiler"}
@@ -75,24 +76,71 @@ def fit_item_html(item: ItemView, limit: int) -> str:
     return fit_escaped(f"{bare.number}. {bare.title}", limit, escape, utf16_len)
 
 
-def _blocks(view: View, limit: int) -> list[str]:
+Block = tuple[str, int | None]  # HTML, and the index of the digest item it shows (if any)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramMessage:
+    """One HTML message and the indices of the digest items it carries."""
+
+    html: str
+    items: tuple[int, ...] = ()
+
+
+def _blocks(view: View, limit: int) -> list[Block]:
     """Every block of the rendering in order, each fitting within limit on its own."""
-    blocks: list[str] = []
+    blocks: list[Block] = []
     if view.title:
         title = fit_escaped(view.title, limit - telegram_len("<b></b>"), escape, utf16_len)
-        blocks.append(f"<b>{title}</b>")
+        blocks.append((f"<b>{title}</b>", None))
     if view.text:
-        blocks += pack(text_lines(view.text, limit, escape, utf16_len), limit, telegram_len, "\n")
-    blocks += [fit_item_html(item, limit) for item in view.items]
+        lines = pack(text_lines(view.text, limit, escape, utf16_len), limit, telegram_len, "\n")
+        blocks += [(line, None) for line in lines]
+    blocks += [(fit_item_html(item, limit), index) for index, item in enumerate(view.items)]
     if view.more > 0:
         more = fit_escaped(more_text(view.more), limit - telegram_len("<i></i>"), escape, utf16_len)
-        blocks.append(f"<i>{more}</i>")
-    return [b for b in blocks if _TAG.sub("", b).strip()]
+        blocks.append((f"<i>{more}</i>", None))
+    return [b for b in blocks if _TAG.sub("", b[0]).strip()]
+
+
+def _pack_blocks(blocks: list[Block], limit: int) -> list[TelegramMessage]:
+    """Join blocks greedily into as few messages as possible, each within limit."""
+    messages: list[TelegramMessage] = []
+    current: list[Block] = []
+    size = 0
+    sep_size = telegram_len(BLOCK_SEPARATOR)
+    for block in blocks:
+        block_size = telegram_len(block[0])
+        if current and size + sep_size + block_size > limit:
+            messages.append(_message(current))
+            current, size = [], 0
+        size += block_size + (sep_size if current else 0)
+        current.append(block)
+    if current:
+        messages.append(_message(current))
+    return messages
+
+
+def _message(blocks: list[Block]) -> TelegramMessage:
+    html = BLOCK_SEPARATOR.join(text for text, _ in blocks)
+    return TelegramMessage(html, tuple(index for _, index in blocks if index is not None))
+
+
+def render_view_messages(view: View, limit: int = TELEGRAM_LIMIT) -> list[TelegramMessage]:
+    """HTML messages with the items each carries, split only between blocks, within limit."""
+    return _pack_blocks(_blocks(view, limit), limit)
 
 
 def render_view_telegram(view: View, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """HTML messages, split only between blocks, each within limit."""
-    return pack(_blocks(view, limit), limit, telegram_len, "\n\n")
+    return [message.html for message in render_view_messages(view, limit)]
+
+
+def render_telegram_messages(
+    subject: Digest | Reply, limit: int = TELEGRAM_LIMIT, caps: Caps = DEFAULT_CAPS
+) -> list[TelegramMessage]:
+    """A digest or reply as Telegram HTML messages, each with the digest items it carries."""
+    return render_view_messages(view_of(subject, caps), limit)
 
 
 def render_telegram(

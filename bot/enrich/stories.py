@@ -50,29 +50,30 @@ class Stories:
 
     async def assign(self, new: Sequence[Article]) -> int:
         """Put each new article into the story another outlet already covers; returns joins."""
-        joined = 0
+        if not new:
+            return 0
+        earliest = min(article.first_seen for article in new) - SAME_STORY_WINDOW
+        min_id = await self._articles.first_id_since(earliest)
+        assignments: dict[int, int] = {}  # article id -> cluster id
         for article in new:
-            match = await self._same_story(article)
+            match = await self._same_story(article, min_id)
             if match is not None:
-                cluster = match.cluster_id or match.id
-                await self._articles.set_cluster(
-                    [article.id] if match.cluster_id else [article.id, match.id], cluster)
-                joined += 1
-        return joined
+                cluster = assignments.get(match.id) or match.cluster_id or match.id
+                assignments[match.id] = assignments[article.id] = cluster
+        await self._articles.set_clusters(list(assignments.items()))
+        return sum(1 for article in new if article.id in assignments)
 
-    async def _same_story(self, article: Article) -> Article | None:
-        if article.url:
-            for other in await self._articles.with_url(article.url):
-                if other.feed_id != article.feed_id:
-                    return other
-        min_id = await self._articles.first_id_since(article.when - SAME_STORY_WINDOW)
-        ids: dict[int, float] = {}
-        for query in term_queries(story_terms(article.title, article.summary)[:4]):
-            ids.update(await self._articles.match(query, limit=10, min_id=min_id))
-        others = [a for a in await self._articles.by_ids(list(ids))
-                  if a.feed_id != article.feed_id and a.id != article.id]
+    async def _same_story(self, article: Article, min_id: int) -> Article | None:
+        terms = [f'"{t}"' for t in story_terms(article.title, article.summary)[:4]]
+        if terms:
+            pairs = " OR ".join(f"({a} AND {b})" for a, b in itertools.combinations(terms, 2))
+            others = await self._articles.story_candidates(pairs or terms[0], article.url,
+                                                           min_id=min_id)
+        else:
+            others = await self._articles.with_url(article.url) if article.url else []
         mine = sketch(article)
-        same = [o for o in others if is_same_story(mine, sketch(o), SAME_STORY_WINDOW)]
+        same = [o for o in others if o.feed_id != article.feed_id and o.id != article.id
+                and is_same_story(mine, sketch(o), SAME_STORY_WINDOW)]
         return min(same, key=lambda o: (o.when, o.id)) if same else None
 
     async def related_to(self, article: Article, k: int = 5) -> list[Article]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -152,11 +153,26 @@ class ArticleStore:
             (query, min_id, limit))
         return [(int(row[0]), float(row[1])) for row in rows]
 
-    async def set_cluster(self, ids: Sequence[int], cluster_id: int) -> None:
-        """Put these articles into one story."""
-        marks = ",".join("?" * len(ids))
-        await self._db.execute(f"UPDATE articles SET cluster_id = ? WHERE id IN ({marks})",
-                               (cluster_id, *ids))
+    async def story_candidates(self, query: str, url: str, *, min_id: int,
+                               limit: int = 20) -> list[Article]:
+        """Articles with the same URL, or the best FTS matches among ids >= min_id."""
+        rows = await self._db.fetchall(
+            _SELECT + "WHERE (a.url = ? AND a.url != '') OR a.id IN (SELECT rowid FROM "
+            "articles_fts WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?)",
+            (url, query, min_id, limit))
+        return [_article(row) for row in rows]
+
+    async def set_clusters(self, assignments: Sequence[tuple[int, int]]) -> None:
+        """Put articles into stories: (article id, cluster id) pairs, in one transaction."""
+        await self._db.executemany("UPDATE articles SET cluster_id = ? WHERE id = ?",
+                                   [(cluster, article) for article, cluster in assignments])
+
+    async def recent_tags(self, limit: int) -> list[str]:
+        """Tags of the newest `limit` stories, most used first."""
+        rows = await self._db.fetchall(
+            "SELECT tags FROM articles ORDER BY id DESC LIMIT ?", (limit,))
+        counts = Counter(tag for row in rows for tag in str(row[0]).split())
+        return [tag for tag, _ in counts.most_common()]
 
     async def count(self) -> int:
         """How many articles are stored."""

@@ -53,14 +53,13 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Rows of one query."""
-        async with self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Rows of one query (one trip to the database thread)."""
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of one query, or None."""
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement in its own transaction; returns the last row id."""

@@ -211,7 +211,7 @@ async def post_followup(core: RestCore, call: Call) -> Reply:
     body = call.json_body()
     check_message(body)
     original = None if sent.original_message_id is None else core.message(sent.original_message_id)
-    if original is not None and original.flags & LOADING:
+    if original is not None and original.flags & LOADING and not original.deleted:
         original.apply_edit(body)
         msg = original
     else:

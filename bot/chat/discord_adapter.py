@@ -1,0 +1,154 @@
+"""Discord: connect with discord.py, answer slash commands, post digests into channels."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+import discord
+import yarl
+from discord import app_commands
+
+from bot.chat.adapter import PlatformError
+from bot.chat.commands import Commands
+from bot.chat.discord_answer import DEFER_AFTER_S, Answerer
+from bot.chat.discord_commands import add_commands
+from bot.chat.discord_post import NO_MENTIONS, Postable, post_digest
+from bot.chat.discord_suggest import Suggestions
+from bot.config import DiscordSection
+from bot.digest.service import ChannelGone, DigestService, SentCallback
+from bot.model import Digest
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+PREFIX = "discord:"
+READY_TIMEOUT_S = 30.0
+CLOSE_TIMEOUT_S = 10.0
+GUILD_READY_TIMEOUT_S = 2.0  # discord.py's default wait for the guilds streamed after READY
+
+
+class NewsClient(discord.Client):
+    """A discord.Client with the command tree, synced once after login."""
+
+    def __init__(self, answerer: Answerer, suggest: Suggestions,
+                 guild_ready_timeout: float) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS,
+                         guild_ready_timeout=guild_ready_timeout)
+        self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self)
+        add_commands(self.tree, answerer.answer, suggest)
+        self.synced = 0
+        self.ready = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        """Sync the slash commands before the gateway connects."""
+        self.synced = len(await self.tree.sync())
+        log.info("discord: %d slash commands synced", self.synced)
+
+    async def on_ready(self) -> None:
+        """Flag the first READY (and each one after a fresh IDENTIFY)."""
+        self.ready.set()
+
+    async def on_resumed(self) -> None:
+        """Log a resumed gateway session."""
+        log.info("discord: gateway session resumed")
+
+
+class DiscordAdapter:
+    """The Discord side of the bot: a Sender for `discord:` channels and a command handler."""
+
+    def __init__(self, settings: DiscordSection, token: str, commands: Commands,
+                 digests: DigestService, clock: Clock, *,
+                 defer_after_s: float = DEFER_AFTER_S,
+                 guild_ready_timeout: float = GUILD_READY_TIMEOUT_S) -> None:
+        self._settings = settings
+        self._token = token
+        self._client = NewsClient(Answerer(commands, defer_after_s),
+                                  Suggestions(commands), guild_ready_timeout)
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self._endpoints = (discord.http.Route.BASE,
+                           discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+
+    async def __aenter__(self) -> Self:
+        """Point discord.py at the configured endpoints, log in, sync commands, connect."""
+        discord.http.Route.BASE = self._settings.api_base_url.rstrip("/")
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self._settings.gateway_url)
+        self._task = asyncio.create_task(self._client.start(self._token), name="discord")
+        self._task.add_done_callback(_log_end)
+        try:
+            await self._wait_ready()
+        except BaseException:
+            await self._close()
+            raise
+        log.info("discord: connected as %s", self._client.user)
+        return self
+
+    async def _wait_ready(self) -> None:
+        assert self._task is not None
+        ready = asyncio.create_task(self._client.ready.wait())
+        try:
+            done, _ = await asyncio.wait({self._task, ready}, timeout=READY_TIMEOUT_S,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+        if self._task in done:
+            raise PlatformError(f"discord: login failed: {_reason(self._task)}")
+        if not done:
+            raise PlatformError(f"discord: not ready after {READY_TIMEOUT_S:.0f} s "
+                                f"({self._settings.gateway_url})")
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        """Disconnect and give discord.py its default endpoints back."""
+        await self._close()
+
+    async def _close(self) -> None:
+        await self._client.close()
+        if self._task is not None:
+            await asyncio.wait({self._task}, timeout=CLOSE_TIMEOUT_S)
+            self._task.cancel()  # a no-op once it has ended, as it should have by now
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = (
+            self._endpoints)
+
+    def handles(self, channel_id: str) -> bool:
+        """`discord:<id>` channels are ours."""
+        return channel_id.startswith(PREFIX) and channel_id[len(PREFIX):].isdigit()
+
+    async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
+        """Post the digest; ChannelGone when Discord says the channel is gone or forbidden."""
+        await post_digest(await self._target(channel_id), digest, sent)
+
+    async def _target(self, channel_id: str) -> Postable:
+        snowflake = int(channel_id[len(PREFIX):])
+        channel = self._client.get_channel(snowflake)
+        if channel is None:
+            try:
+                channel = await self._client.fetch_channel(snowflake)
+            except (discord.Forbidden, discord.NotFound) as error:
+                raise ChannelGone(f"Discord channel unavailable ({error.status}: "
+                                  f"{error.text})") from error
+        if not isinstance(channel, discord.abc.Messageable | discord.ForumChannel):
+            raise ChannelGone(f"{channel_id} is not a channel digests can be posted in")
+        return channel
+
+
+def _reason(task: asyncio.Task[None]) -> str:
+    """Why the client's task ended before it was ready, in one line."""
+    if task.cancelled():
+        return "cancelled"
+    error = task.exception()
+    if error is None:
+        return "the connection closed"
+    return str(error) or type(error).__name__
+
+
+def _log_end(task: asyncio.Task[None]) -> None:
+    """Log the client's end when it was not asked to stop (e.g. the token was revoked)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("discord: the connection ended: %s", _reason(task))

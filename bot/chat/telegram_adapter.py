@@ -1,0 +1,176 @@
+"""The Telegram platform: python-telegram-bot in the bot's loop, commands in, digests out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllPrivateChats,
+    Message,
+    Update,
+)
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
+
+from bot.chat.adapter import PlatformError
+from bot.chat.commands import Commands
+from bot.chat.render_telegram import render_telegram, render_telegram_messages
+from bot.chat.request import UserError
+from bot.chat.telegram_access import Access, Admins, message_target
+from bot.chat.telegram_flood import TELEGRAM_FLOOD_LIMITS, FloodGate, FloodLimits
+from bot.chat.telegram_send import Poster, gone_reason, parse_target
+from bot.config import TelegramSection
+from bot.digest.service import ChannelGone, DigestService, SentCallback
+from bot.model import Digest, Reply
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+CONCURRENT_UPDATES = 8  # a slow command (a feed's first fetch) doesn't hold up other chats
+ALLOWED_UPDATES = [Update.MESSAGE]
+TARGETABLE = ("digest", "status")  # public commands that take a named chat in private chats
+DESCRIPTIONS = {
+    "latest": "The newest stories, optionally with one tag",
+    "search": "Stories matching every word",
+    "related": "Stories related to a link or some words",
+    "why": "Why a story was in this chat's digest",
+    "digest": "This chat's digest, now",
+    "status": "Feeds, failures and the next digest",
+    "help": "What the bot can do",
+    "feed": "Moderators: list, add or remove feeds",
+    "filter": "Moderators: show, set, clear or test the topic filter",
+    "schedule": "Moderators: show or set when the digest comes",
+    "subscribe": "Moderators: follow a feed",
+    "unsubscribe": "Moderators: stop following a feed",
+}
+
+
+def menu(names: Sequence[str]) -> list[BotCommand]:
+    """The command menu entries for these command names."""
+    return [BotCommand(name, DESCRIPTIONS.get(name, f"/{name}")) for name in names]
+
+
+def file_url(api_base_url: str) -> str:
+    """The file download base matching an API base (`.../bot` -> `.../file/bot`)."""
+    head, slash, tail = api_base_url.rstrip("/").rpartition("/")
+    return f"{head}{slash}file/{tail}"
+
+
+class TelegramAdapter:
+    """Long-polls Telegram for commands and posts digests to chats and forum topics."""
+
+    def __init__(self, settings: TelegramSection, token: str, commands: Commands,
+                 digests: DigestService, clock: Clock, *,
+                 limits: FloodLimits = TELEGRAM_FLOOD_LIMITS,
+                 poll_timeout: timedelta = timedelta(seconds=10)) -> None:
+        del digests  # the common adapter signature; `/digest` reaches it through commands
+        self._settings = settings
+        self._commands = commands
+        self._poll_timeout = poll_timeout
+        self._app: TelegramApp = (
+            Application.builder().token(token).base_url(settings.api_base_url)
+            .base_file_url(file_url(settings.api_base_url))
+            .concurrent_updates(CONCURRENT_UPDATES).build())
+        bot: Bot = self._app.bot
+        self._poster = Poster(bot, FloodGate(limits))
+        targeted = [*commands.moderator_names, *TARGETABLE]
+        self._access = Access(bot, Admins(bot, clock), targeted)
+
+    async def __aenter__(self) -> Self:
+        """Check the token, publish the command menu and start long polling."""
+        # httpx logs every request URL at INFO, and Bot API URLs carry the token.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        await self._initialize()
+        try:
+            self._add_handlers()
+            await self._publish_menu()
+            await self._app.start()
+            assert self._app.updater is not None
+            await self._app.updater.start_polling(
+                timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES)
+        except TelegramError as error:
+            await self._app.shutdown()
+            raise PlatformError(f"telegram: can't start: {error}") from error
+        log.info("telegram: connected as @%s", self._app.bot.username)
+        return self
+
+    async def _initialize(self) -> None:
+        try:
+            await self._app.initialize()
+        except InvalidToken as error:
+            await self._app.bot.shutdown()
+            raise PlatformError("telegram: the token was refused; check TELEGRAM_TOKEN "
+                                "(BotFather's /token shows it)") from error
+        except TelegramError as error:
+            await self._app.bot.shutdown()
+            raise PlatformError(f"telegram: can't reach {self._settings.api_base_url}: "
+                                f"{error}") from error
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        """Stop polling, let running commands finish, then close the connection."""
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self._app.running:
+            await self._app.stop()
+        await self._app.shutdown()
+
+    def _add_handlers(self) -> None:
+        names = ["start", *self._commands.public_names, *self._commands.moderator_names]
+        only_new = filters.UpdateType.MESSAGE  # an edited command is not run again
+        self._app.add_handler(CommandHandler(names, self._on_command, filters=only_new))
+        self._app.add_error_handler(self._on_error)
+
+    async def _publish_menu(self) -> None:
+        public = menu(self._commands.public_names)
+        everything = menu([*self._commands.public_names, *self._commands.moderator_names])
+        bot = self._app.bot
+        await bot.set_my_commands(public)
+        await bot.set_my_commands(everything, scope=BotCommandScopeAllChatAdministrators())
+        await bot.set_my_commands(everything, scope=BotCommandScopeAllPrivateChats())
+
+    def handles(self, channel_id: str) -> bool:
+        """`telegram:<chat id>` and `telegram:<chat id>/<topic id>`."""
+        return parse_target(channel_id) is not None
+
+    async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
+        """Post the digest in as many messages as it needs, marking each one sent."""
+        target = parse_target(channel_id)
+        if target is None:
+            raise ValueError(f"not a Telegram channel: {channel_id}")
+        for message in render_telegram_messages(digest):
+            try:
+                message_id = await self._poster.post(target, message.html)
+            except TelegramError as error:
+                reason = gone_reason(error)
+                if reason is None:
+                    raise
+                raise ChannelGone(reason) from error
+            await sent(message.items, str(message_id))
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        try:
+            caller, text = await self._access.caller(message)
+        except UserError as error:
+            await self._reply(message, Reply(text=str(error), ephemeral=True))
+            return
+        await self._reply(message, await self._commands.handle(caller, text))
+
+    async def _reply(self, message: Message, reply: Reply) -> None:
+        target = message_target(message)
+        for index, html in enumerate(render_telegram(reply)):
+            await self._poster.post(target, html, message.message_id if index == 0 else None)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: handling an update failed", exc_info=context.error)

@@ -1,0 +1,92 @@
+"""Posting to Telegram: HTML messages within flood limits, 429s waited out, lost chats named."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.chat.telegram_flood import FloodGate
+
+log = logging.getLogger(__name__)
+PREFIX = "telegram:"
+_CHANNEL_ID = re.compile(r"telegram:(-?\d{1,20})(?:/(\d{1,20}))?")
+# BadRequest texts meaning the bot can't post there any more (the rest are bugs or glitches).
+_GONE = ("chat not found", "message thread not found", "topic_deleted", "topic_closed",
+         "need administrator rights", "not enough rights", "chat_write_forbidden",
+         "have no rights to send", "group chat was deactivated")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A chat, or one forum topic of it."""
+
+    chat_id: int
+    thread_id: int | None = None
+
+    @property
+    def channel_id(self) -> str:
+        """`telegram:<chat>` or `telegram:<chat>/<topic>`."""
+        topic = f"/{self.thread_id}" if self.thread_id is not None else ""
+        return f"{PREFIX}{self.chat_id}{topic}"
+
+
+def parse_target(channel_id: str) -> Target | None:
+    """The chat and topic of a `telegram:...` channel id, None for other platforms."""
+    match = _CHANNEL_ID.fullmatch(channel_id)
+    if match is None:
+        return None
+    topic = match.group(2)
+    return Target(int(match.group(1)), int(topic) if topic else None)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked us to wait (an int or a timedelta, by PTB_TIMEDELTA)."""
+    wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+def gone_reason(error: TelegramError) -> str | None:
+    """Why the bot can no longer post to a chat, or None when the error is something else."""
+    if isinstance(error, Forbidden):
+        return f"Telegram: {error.message}"
+    if isinstance(error, ChatMigrated):
+        return (f"Telegram: the group became a supergroup; its id is now "
+                f"telegram:{error.new_chat_id}")
+    if isinstance(error, BadRequest) and any(p in error.message.lower() for p in _GONE):
+        return f"Telegram: {error.message}"
+    return None
+
+
+class Poster:
+    """Sends HTML messages in turn; a flood-control answer is waited out and sent again."""
+
+    def __init__(self, bot: Bot, gate: FloodGate) -> None:
+        self._bot = bot
+        self._gate = gate
+
+    async def post(self, target: Target, html: str, reply_to: int | None = None) -> int:
+        """Send one HTML message (previews off, into the topic); returns its message id."""
+        reply = (None if reply_to is None
+                 else ReplyParameters(reply_to, allow_sending_without_reply=True))
+        while True:
+            await self._gate.wait_turn(target.chat_id)
+            try:
+                message = await self._bot.send_message(
+                    target.chat_id, html, parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW, message_thread_id=target.thread_id,
+                    reply_parameters=reply)
+            except RetryAfter as error:
+                wait = retry_seconds(error)
+                log.warning("telegram: flood control in %s: waiting %.0f s", target.channel_id,
+                            wait)
+                await asyncio.sleep(wait)
+            else:
+                return message.message_id

@@ -1,0 +1,321 @@
+"""The Telegram adapter against the fake Bot API: commands, moderators, digests, flood control."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import Core, open_core
+from bot.chat.adapter import PlatformError
+from bot.chat.telegram_adapter import TelegramAdapter
+from bot.chat.telegram_flood import FloodGate, FloodLimits
+from bot.config import Config, TelegramSection, load_config
+from bot.model import FeedSpec, NewArticle
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_world import FakeChat, FakeUser
+
+OpenBot = Callable[..., contextlib.AbstractAsyncContextManager[tuple[Core, TelegramAdapter]]]
+FAST = FloodLimits(chat_interval_s=0.0, group_per_minute=1000, overall_per_second=1000)
+QUICK_POLL = timedelta(seconds=1)
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+STORIES = [
+    ("Japan and South Korea agree to cut tariffs on semiconductors", "trade"),
+    ("Floods force thousands from their homes in northern Italy", "europe"),
+    ("Central bank holds interest rates at 3.5 percent", "business"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opt in to PTB's timedelta periods (the int ones warn, and warnings are errors)."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@dataclass
+class World:
+    """The fake server with a group, a forum with a topic, and the people in them."""
+
+    fake: FakeTelegram
+    group: FakeChat
+    forum: FakeChat
+    topic: int
+    admin: FakeUser
+    reader: FakeUser
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    """A fake Telegram with a supergroup and a forum; Ann administers both, Rob reads."""
+    async with FakeTelegram() as fake:
+        group = fake.add_supergroup("Newsroom")
+        forum = fake.add_supergroup("Desk", is_forum=True)
+        topic = fake.add_topic(forum, "World")
+        admin, reader = fake.add_user("Ann"), fake.add_user("Rob")
+        for chat in (group, forum):
+            fake.set_member(chat, admin, "administrator")
+            fake.set_member(chat, reader, "member")
+        yield World(fake, group, forum, topic, admin, reader)
+
+
+def config_text(fake: FakeTelegram, channels: str = "") -> str:
+    """A config reaching the fake, with feeds allowed on loopback."""
+    return ('[bot]\ndatabase = "bot.db"\n[fetch]\nallow_private_addresses = true\n'
+            f'timeout = "5s"\n[telegram]\napi_base_url = "{fake.base_url}"\n{channels}')
+
+
+@pytest.fixture
+def open_bot(world: World, write_config: Callable[[str], Path]) -> OpenBot:
+    """Opens the bot's core and a connected adapter, like `newsbot run` does."""
+
+    @contextlib.asynccontextmanager
+    async def open_(channels: str = "", limits: FloodLimits = FAST, stories: int = len(STORIES)
+                    ) -> AsyncIterator[tuple[Core, TelegramAdapter]]:
+        path = write_config(config_text(world.fake, channels))
+        config = load_config(path, {"TELEGRAM_TOKEN": world.fake.token})
+        assert config.model.telegram is not None
+        async with open_core(config) as core:
+            await add_stories(core, stories)
+            adapter = TelegramAdapter(config.model.telegram, world.fake.token, core.commands,
+                                      core.digests, lambda: NOW, limits=limits,
+                                      poll_timeout=QUICK_POLL)
+            async with adapter:
+                core.digests.add_sender(adapter)
+                yield core, adapter
+
+    return open_
+
+
+async def add_stories(core: Core, count: int) -> None:
+    """Store `count` stories of one configured feed (the first ones about real topics)."""
+    feed = await core.store.feeds.add_feed(FeedSpec("https://news.example.org/rss", "Example"),
+                                           origin="config")
+    now = datetime.now(UTC)
+    stories = [*STORIES, *((f"Story number {n} about <b>markets</b> & 😀 @everyone", "misc")
+                           for n in range(len(STORIES), count))]
+    articles = [NewArticle(
+        dedup_key=f"id-{n}", url=f"https://news.example.org/{n}", title=title,
+        summary=("A long summary sentence with details & numbers 1 < 2. " * 6).strip(),
+        tags=(tag, "News", "Example"), published=now - timedelta(minutes=n))
+        for n, (title, tag) in enumerate(stories[:count])]
+    await core.store.articles.add_articles(feed.id, articles, now)
+
+
+async def ask(world: World, chat: FakeChat, user: FakeUser, command: str,
+              topic: int | None = None) -> str:
+    """Send a command and return the text of the bot's reply to it."""
+    before = len(world.fake.sent_to(chat.id))
+    world.fake.send_command(chat.id, user.id, command, thread_id=topic)
+    replies = await world.fake.wait_sent(before + 1, chat_id=chat.id)
+    return replies[before].text
+
+
+async def test_commands_are_registered_per_scope(world: World, open_bot: OpenBot) -> None:
+    """Everyone sees the public commands; chat admins and private chats see moderator ones."""
+    async with open_bot() as (core, _):
+        public = core.commands.public_names
+        everything = public + core.commands.moderator_names
+    fake = world.fake
+    listed = [c["command"] for c in fake.commands() or []]
+    assert listed == public and "feed" not in listed
+    for scope in ("all_chat_administrators", "all_private_chats"):
+        assert [c["command"] for c in fake.commands({"type": scope}) or []] == everything
+    assert fake.visible_commands(world.group.id, world.reader.id)[0]["command"] == public[0]
+    assert {c["command"] for c in fake.visible_commands(world.group.id, world.admin.id)} == \
+        set(everything)
+
+
+@pytest.mark.parametrize(("command", "heading"), [("/search japan tariffs", "Search: japan"),
+                                                  ("/related japan tariffs", "Related: japan")])
+async def test_lookup_answered_in_group_and_in_topic(world: World, open_bot: OpenBot,
+                                                     command: str, heading: str) -> None:
+    """A lookup is answered in the group, and inside the forum topic it was asked in."""
+    async with open_bot():
+        in_group = await ask(world, world.group, world.reader, command)
+        in_topic = await ask(world, world.forum, world.reader, command, world.topic)
+    for text in (in_group, in_topic):
+        assert text.startswith(heading) and STORIES[0][0] in text
+    [reply] = world.fake.sent_to(world.forum.id)
+    assert reply.thread_id == world.topic and reply.link_preview_disabled
+    assert reply.parse_mode == "HTML"
+
+
+async def test_feed_add_is_refused_for_a_reader(world: World, open_bot: OpenBot,
+                                                feed_server: FeedServer) -> None:
+    """A group member who is not an admin can't add feeds."""
+    async with open_bot() as (core, _):
+        text = await ask(world, world.group, world.reader,
+                         f"/feed add {feed_server.url('world_news.xml')}")
+        channel = await core.digests.channel(f"telegram:{world.group.id}")
+    assert text == "/feed is for moderators only."
+    assert feed_server.requests["world_news.xml"] == 0
+    assert channel.feeds == ("*",)
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+async def test_feed_add_is_accepted_from_an_admin(world: World, open_bot: OpenBot,
+                                                  feed_server: FeedServer,
+                                                  anonymous: bool) -> None:
+    """A group admin adds a feed, also when posting anonymously as the group; checks cache."""
+    world.fake.set_member(world.group, world.admin, "administrator", is_anonymous=anonymous)
+    url = feed_server.url("world_news.xml")
+    async with open_bot():
+        added = await ask(world, world.group, world.admin, f"/feed add {url}")
+        listed = await ask(world, world.group, world.admin, "/feed list")
+    assert added.startswith("Added “Example World News” (4 stories)")
+    assert url in listed
+    assert len(world.fake.calls("getChatMember")) == (0 if anonymous else 1)
+
+
+async def test_command_for_another_bot_is_ignored(world: World, open_bot: OpenBot) -> None:
+    """/latest@otherbot gets no answer; /latest@ours does."""
+    async with open_bot():
+        other = world.fake.send_command(world.group.id, world.reader.id, "/latest@otherbot")
+        await world.fake.wait_confirmed(other)
+        text = await ask(world, world.group, world.reader, "/latest@newsbot_test_bot")
+    assert text.startswith("Latest stories")
+    assert len(world.fake.sent) == 1
+
+
+async def test_channel_is_configured_from_a_private_chat_by_its_admin(
+        world: World, open_bot: OpenBot) -> None:
+    """In a private chat, `/filter @channel set ...` changes the channel if the user runs it."""
+    fake = world.fake
+    channel = fake.add_channel("World Desk", username="worlddesk")
+    fake.set_member(channel, world.admin, "administrator")
+    ann, rob = fake.add_private_chat(world.admin), fake.add_private_chat(world.reader)
+    async with open_bot() as (core, _):
+        accepted = await ask(world, ann, world.admin, "/filter @worlddesk set tag:trade")
+        refused = await ask(world, rob, world.reader, "/filter @worlddesk set tag:misc")
+        unknown = await ask(world, ann, world.admin, "/schedule @nosuchchat show")
+        stored = await core.digests.channel(f"telegram:{channel.id}")
+        own = await ask(world, rob, world.reader, "/filter show")
+    assert accepted == "Filter set: tag:trade"
+    # the renderer defuses every @mention with a zero-width space
+    assert refused == "Only administrators of @\u200bworlddesk can change its news."
+    assert unknown.startswith("I can't see @\u200bnosuchchat")
+    assert stored.filter == "tag:trade"
+    assert own.startswith("No filter")  # in his own private chat Rob is the moderator
+
+
+def numbered(text: str) -> list[int]:
+    """The story numbers heading lines of posted digest text, in order."""
+    return [int(n) for n in re.findall(r"^(\d+)\. ", text, re.MULTILINE)]
+
+
+def channel_config(*channel_ids: str) -> str:
+    """[[channels]] entries with room for 25 stories each."""
+    return "".join(f'[[channels]]\nid = "{cid}"\nmax_items = 25\n' for cid in channel_ids)
+
+
+async def test_long_digest_is_split_and_every_message_marked_sent(
+        world: World, open_bot: OpenBot) -> None:
+    """25 stories go out in several valid messages within Telegram's rates; all are marked sent."""
+    fake = world.fake
+    fake.rate_limits = True  # the fake answers 429 to anything faster than Telegram allows
+    channel_id = f"telegram:{world.group.id}"
+    async with open_bot(channel_config(channel_id), limits=FloodLimits(), stories=25) as (core, _):
+        digest = await core.digests.post_now(channel_id)
+        pending = await core.store.deliveries.pending()
+    messages = fake.sent_to(world.group.id)
+    assert len(digest.items) == 25 and len(messages) > 1
+    assert all(m.parse_mode == "HTML" and m.link_preview_disabled for m in messages)
+    assert [r.status for r in fake.calls("sendMessage")] == [200] * len(messages)
+    text = "\n".join(m.text for m in messages)
+    assert numbered(text) == list(range(1, 26))
+    assert "@everyone" not in text and "<b>markets</b>" in text
+    assert pending == []
+
+
+async def test_topic_digest_lands_in_its_thread(world: World, open_bot: OpenBot) -> None:
+    """A `telegram:<chat>/<topic>` channel's digest is posted into that forum topic."""
+    channel_id = f"telegram:{world.forum.id}/{world.topic}"
+    async with open_bot(channel_config(channel_id)) as (core, _):
+        await core.digests.post_now(channel_id)
+    [message] = world.fake.sent_to(world.forum.id)
+    assert message.thread_id == world.topic and STORIES[0][0] in message.text
+
+
+async def test_flood_control_is_waited_out(world: World, open_bot: OpenBot) -> None:
+    """A 429 with retry_after is waited out and the message sent again: nothing lost or doubled."""
+    channel_id = f"telegram:{world.group.id}"
+    async with open_bot(channel_config(channel_id), stories=25) as (core, _):
+        world.fake.fail_next("sendMessage", retry_after=1, times=2)
+        digest = await core.digests.post_now(channel_id)
+        pending = await core.store.deliveries.pending()
+    statuses = [r.status for r in world.fake.calls("sendMessage")]
+    assert statuses[:3] == [429, 429, 200] and set(statuses[3:]) == {200}
+    text = "\n".join(m.text for m in world.fake.sent_to(world.group.id))
+    assert numbered(text) == list(range(1, len(digest.items) + 1))
+    assert pending == []
+
+
+@pytest.mark.parametrize(("where", "reason"), [
+    ("kicked", "bot was kicked from the supergroup chat"),
+    ("unknown chat", "Chat not found"),
+    ("deleted topic", "Message thread not found"),
+])
+async def test_unreachable_chat_pauses_the_channel(world: World, open_bot: OpenBot,
+                                                   where: str, reason: str) -> None:
+    """When Telegram says the bot can't post there, the channel is paused, its digest kept."""
+    channel_id = {"kicked": f"telegram:{world.group.id}", "unknown chat": "telegram:-100999",
+                  "deleted topic": f"telegram:{world.forum.id}/{world.topic + 100}"}[where]
+    if where == "kicked":
+        world.fake.kick_bot(world.group)
+    async with open_bot(channel_config(channel_id)) as (core, _):
+        await core.digests.post_now(channel_id)
+        paused = await core.store.channels.paused_reason(channel_id)
+        pending = await core.store.deliveries.pending()
+    assert reason in paused
+    assert [p.channel_id for p in pending] == [channel_id]
+    assert world.fake.sent == []
+
+
+async def test_bad_token_is_a_platform_error(world: World, tmp_path: Path) -> None:
+    """A token Telegram refuses stops the start with a one-line PlatformError."""
+    settings = TelegramSection(api_base_url=world.fake.base_url)
+    async with open_core(load_config_for(world.fake, tmp_path)) as core:
+        adapter = TelegramAdapter(settings, "42:wrong", core.commands, core.digests,
+                                  lambda: NOW)
+        with pytest.raises(PlatformError, match="token was refused"):
+            async with adapter:
+                pass
+
+
+def load_config_for(fake: FakeTelegram, folder: Path) -> Config:
+    """A config file in folder reaching the fake, loaded."""
+    path = folder / "config.toml"
+    path.write_text(config_text(fake), encoding="utf-8")
+    return load_config(path, {"TELEGRAM_TOKEN": fake.token})
+
+
+@pytest.mark.parametrize(("chat_id", "sent_at", "now", "delay"), [
+    (-100, [], 0.0, 0.0),
+    (-100, [10.0], 10.5, 0.5),  # one a second in a chat
+    (7, [10.0], 11.0, 0.0),
+    (-100, [float(s) for s in range(0, 40, 2)], 41.0, 19.0),  # 20 a minute in a group
+    (7, [float(s) for s in range(0, 40, 2)], 41.0, 0.0),  # private chats: no minute limit
+])
+def test_flood_gate_delay(chat_id: int, sent_at: list[float], now: float,
+                          delay: float) -> None:
+    """The gate waits for the per-chat second and the per-group minute."""
+    clock = iter(sent_at)
+    gate = FloodGate(FloodLimits(), clock=lambda: next(clock))
+    for _ in sent_at:
+        gate.record(chat_id)
+    assert gate.delay(chat_id, now) == pytest.approx(delay)
+
+
+def test_flood_gate_overall_rate() -> None:
+    """At most 30 messages a second in all, whatever the chats."""
+    gate = FloodGate(FloodLimits(), clock=lambda: 5.0)
+    for chat_id in range(30):
+        gate.record(chat_id)
+    assert gate.delay(99, 5.5) == pytest.approx(0.5)
+    assert gate.delay(99, 6.0) == 0.0
