@@ -20,5 +20,10 @@ RUN uv sync --frozen --no-dev
 USER newsbot
 VOLUME ["/data"]
 ENV PATH="/opt/newsbot/bin:$PATH"
+# Healthy = the bot's heartbeat is fresh and neither the poller nor the delivery loop stalled.
+HEALTHCHECK --interval=60s --timeout=20s --start-period=60s --retries=3 \
+    CMD ["newsbot", "status", "--check", "-c", "/data/config.toml"]
 # Put your config.toml into the volume; its `database` path is relative to it.
+# SIGTERM (docker stop) lets a delivery in flight finish, then closes the database.
+STOPSIGNAL SIGTERM
 CMD ["newsbot", "run", "-c", "/data/config.toml"]

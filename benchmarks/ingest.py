@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -17,20 +18,16 @@ from pathlib import Path
 
 import feedparser
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
+
+from benchmarks.common import DEFAULT_CORPUS, load_corpus
 from bot.enrich.pipeline import enrich_entries
 from bot.enrich.stories import Stories
 from bot.feeds.parse import ParseError, parse_feed
 from bot.model import FeedSpec, ParsedFeed
 from bot.store.store import open_store
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 NOW = datetime.now(UTC)
-
-
-def load(corpus: Path) -> list[tuple[str, bytes]]:
-    """Every feed file of the corpus as (name, bytes)."""
-    return [(p.name, p.read_bytes()) for p in sorted(corpus.iterdir())
-            if p.suffix in (".xml", ".json", ".rss", ".atom")]
 
 
 def timed(work: Callable[[], int]) -> tuple[int, float]:
@@ -75,7 +72,7 @@ def main() -> None:
     args = argparse.ArgumentParser(description=__doc__)
     args.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     options = args.parse_args()
-    files = load(options.corpus)
+    files = load_corpus(options.corpus)
     base_n, base_s = timed(lambda: stock(files))
     feeds: list[ParsedFeed] = []
 

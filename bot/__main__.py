@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -24,7 +23,9 @@ from bot.chat.request import Caller, UserError
 from bot.config import Config, ConfigError, load_config
 from bot.digest.schedule import parse_schedule
 from bot.feeds.poll import FeedOutcome
-from bot.status import collect_status
+from bot.logs import setup_logging
+from bot.operations import add_operations, backup_command, check_health, feeds_command
+from bot.status import bot_lines, collect_status
 from bot.store.db import DatabaseError
 
 DEFAULT_CONFIG = "config.toml"
@@ -53,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     related.add_argument("target", nargs="+", metavar="URL|WORDS")
     status = commands.add_parser("status", help="feeds, failures and next digests")
     status.add_argument("--json", action="store_true", help="print JSON")
+    status.add_argument("--check", action="store_true",
+                        help="exit 1 unless the bot is running and no loop stalled")
+    add_operations(commands)
     for sub in commands.choices.values():
         sub.add_argument("-c", "--config", default=argparse.SUPPRESS,
                          help="config file (default: config.toml)")
@@ -67,9 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=config.model.bot.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
+    setup_logging(config.model.bot.log_level, config.model.bot.log_format, sys.stderr)
     handler = _COMMANDS[args.command]
     try:
         return asyncio.run(handler(config, args))
@@ -186,21 +188,26 @@ async def _lookup(config: Config, command: str, text: str) -> int:
 
 
 async def _status(config: Config, args: argparse.Namespace) -> int:
+    if args.check:
+        return await check_health(config)
     async with open_core(config, console_fallback=True) as core:
         status = await collect_status(core.store, core.digests, utc_now())
     if args.json:
         print(json.dumps(status.to_json(), indent=2))
         return 0
     out = _console()
+    for line in bot_lines(status):
+        out.print(line)
     out.print(f"{len(status.feeds)} feeds, {status.articles} stories stored, "
               f"{len(status.failing)} feeds failing.")
-    table = Table("feed", "stories", "last poll", "state")
+    table = Table("feed", "stories", "last poll", "next poll", "state")
     for feed in status.feeds:
-        state = Text("disabled" if feed.disabled else
-                     f"{feed.failures}x: {feed.last_error}" if feed.failures else "ok",
-                     style="red" if feed.failures or feed.disabled else "")
+        reason = f" ({feed.failures}x): {feed.last_error}" if feed.failures else ""
+        state = Text(feed.state + reason, style="red" if feed.state != "ok" else "")
         polled = f"{feed.last_polled:%Y-%m-%d %H:%M}" if feed.last_polled else "never"
-        table.add_row(feed.name, str(feed.articles), polled, state)
+        upcoming = ("-" if feed.disabled else f"{feed.next_poll:%Y-%m-%d %H:%M}"
+                    if feed.next_poll and feed.next_poll > status.now else "due")
+        table.add_row(feed.name, str(feed.articles), polled, upcoming, state)
     out.print(table)
     for channel in status.channels:
         when = f"{channel.next_digest:%Y-%m-%d %H:%M} UTC" if channel.next_digest else "never"
@@ -211,7 +218,7 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
 
 _COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "run": _run, "check": _check, "fetch": _fetch, "digest": _digest, "search": _search,
-    "related": _related, "status": _status}
+    "related": _related, "status": _status, "feeds": feeds_command, "backup": backup_command}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -8,8 +8,8 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -24,16 +24,21 @@ from bot.config import Config
 from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
 from bot.enrich.tags import display_tag, tag_key
+from bot.feeds.failures import FailurePolicy, FeedFailures
 from bot.feeds.fetch import Fetcher, FetchLimits
 from bot.feeds.guard import AddressCheck, allow_any_address, is_public_address
 from bot.feeds.poll import Poller, PollSettings
 from bot.feeds.worker import ParseWorker
+from bot.health import HEARTBEAT_S, Monitor
+from bot.metrics import MeteredSender, Metrics, MetricsServer
 from bot.model import Channel, FeedSpec
+from bot.store.lock import run_lock
 from bot.store.store import Store, open_store
 
 log = logging.getLogger(__name__)
 POLL_TICK_S = 20
 DIGEST_TICK_S = 30
+STOP_GRACE_S = 8.0  # a delivery in flight may finish (docker stop waits 10 s)
 
 
 def utc_now() -> datetime:
@@ -50,6 +55,7 @@ class Core:
     poller: Poller
     digests: DigestService
     commands: Commands
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def address_check(config: Config) -> AddressCheck:
@@ -86,17 +92,22 @@ async def open_core(config: Config, *, console_fallback: bool = False) -> AsyncI
         worker = await stack.enter_async_context(ParseWorker(processes=_worker_count()))
         await store.feeds.sync_config_feeds(feed_specs(config))
         stories = Stories(store.articles, utc_now)
-        poller = Poller(store, fetcher, worker, stories, utc_now,
-                        PollSettings(concurrency=fetch.concurrency, max_entries=fetch.max_entries,
-                                     aliases=tag_aliases(config)))
         channels = configured_channels(config)
         if console_fallback and not any(c.id == CONSOLE for c in channels):
             channels.append(Channel(id=CONSOLE, timezone=config.model.bot.timezone))
         digests = DigestService(store, stories, channels, utc_now, config.model.bot.timezone)
+        failures = FeedFailures(store, FailurePolicy(
+            fetch.notify_after_failures, timedelta(seconds=fetch.disable_after)), digests)
+        poller = Poller(store, fetcher, worker, stories, utc_now,
+                        PollSettings(concurrency=fetch.concurrency, max_entries=fetch.max_entries,
+                                     aliases=tag_aliases(config)), failures)
         moderation = Moderation(store, digests, poller, address_check(config), utc_now,
-                                fetch.interval)
+                                fetch.interval, fetcher,
+                                max_feeds=fetch.max_feeds_per_channel)
+        metrics = Metrics()
         yield Core(config, store, poller, digests,
-                   Commands(store, digests, moderation, stories, utc_now))
+                   Commands(store, digests, moderation, stories, utc_now, metrics=metrics),
+                   metrics)
 
 
 def tag_aliases(config: Config) -> dict[str, str]:
@@ -110,20 +121,31 @@ def _worker_count() -> int:
 
 async def run_bot(config: Config) -> None:
     """Run until SIGINT/SIGTERM: poll on schedule, post digests, answer commands."""
-    async with open_core(config, console_fallback=not has_platform(config)) as core, \
+    async with run_lock(config.database), \
+            open_core(config, console_fallback=not has_platform(config)) as core, \
             AsyncExitStack() as adapters:
         console = ConsoleAdapter(core.commands)
-        core.digests.add_sender(console)
+        core.digests.add_sender(MeteredSender(console, core.metrics))
         for adapter in chat_adapters(config, core):
-            core.digests.add_sender(await adapters.enter_async_context(adapter))
+            core.digests.add_sender(
+                MeteredSender(await adapters.enter_async_context(adapter), core.metrics))
+        if config.model.metrics.listen:
+            await adapters.enter_async_context(
+                MetricsServer(core.metrics, config.model.metrics.listen))
+        monitor = Monitor(core.store, core.poller, core.digests, core.metrics, utc_now,
+                          timedelta(seconds=config.model.bot.retention))
+        await monitor.start(os.getpid())
         await core.digests.start()
         stop = _stop_event()
         scheduler = AsyncIOScheduler(timezone=UTC)
-        first_poll = asyncio.create_task(_first_round(core, console))
-        scheduler.add_job(core.poller.poll_due, "interval", seconds=POLL_TICK_S,
+        first_poll = asyncio.create_task(_first_round(core, console, monitor))
+        scheduler.add_job(monitor.poll_round, "interval", seconds=POLL_TICK_S,
                           max_instances=1, coalesce=True, id="poll")
-        scheduler.add_job(core.digests.run_due, "interval", seconds=DIGEST_TICK_S,
+        scheduler.add_job(monitor.digest_round, "interval", seconds=DIGEST_TICK_S,
                           max_instances=1, coalesce=True, id="digests")
+        scheduler.add_job(monitor.beat, "interval", seconds=HEARTBEAT_S, id="heartbeat")
+        scheduler.add_job(monitor.prune, "interval", days=1, id="prune",
+                          next_run_time=utc_now() + timedelta(minutes=1))
         scheduler.start()
         await console.start()
         try:
@@ -133,12 +155,13 @@ async def run_bot(config: Config) -> None:
             scheduler.shutdown(wait=False)
             first_poll.cancel()
             await console.stop()
+            await monitor.stop(grace_s=STOP_GRACE_S)
 
 
-async def _first_round(core: Core, console: ConsoleAdapter) -> None:
+async def _first_round(core: Core, console: ConsoleAdapter, monitor: Monitor) -> None:
     """At start: poll what is due, show the console its digest, post digests missed while
     the bot was down (once each, however many slots were missed)."""
-    await core.poller.poll_due()
+    await monitor.poll_round()
     for feed in await core.store.feeds.active_feeds():
         if feed.failures:
             retry = f"{feed.next_poll:%H:%M} UTC" if feed.next_poll else "later"
@@ -147,7 +170,7 @@ async def _first_round(core: Core, console: ConsoleAdapter) -> None:
         digest = await core.digests.post_now(CONSOLE)
         if not digest.items:
             console.print("No stories yet: nothing to show in the digest.")
-    await core.digests.run_due()
+    await monitor.digest_round()
 
 
 def has_platform(config: Config) -> bool:
@@ -165,7 +188,8 @@ def chat_adapters(config: Config, core: Core) -> list[ChatAdapter]:
                                        core.digests, utc_now))
     if model.telegram is not None and config.telegram_token:
         adapters.append(TelegramAdapter(model.telegram, config.telegram_token, core.commands,
-                                        core.digests, utc_now))
+                                        core.digests, utc_now,
+                                        webhook_secret=config.telegram_webhook_secret))
     for name, section, token in (("discord", model.discord, config.discord_token),
                                  ("telegram", model.telegram, config.telegram_token)):
         if section is not None and not token:

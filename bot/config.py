@@ -7,7 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -26,6 +26,9 @@ from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 _DURATION = re.compile(r"(\d+)\s*(s|m|h|d)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _CHANNEL_ID = re.compile(r"console|discord:\d{1,20}|telegram:-?\d{1,20}(/\d{1,20})?")
+_HOST = re.compile(r"[A-Za-z0-9.:-]{1,253}")  # a name, an IPv4 or an IPv6 address
+# Telegram's rule for a webhook's secret token (sent back in X-Telegram-Bot-Api-Secret-Token).
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -63,6 +66,24 @@ def _check_timezone(name: str) -> str:
     return name
 
 
+def split_host_port(text: str) -> tuple[str, int]:
+    """`0.0.0.0:8443` or `[::]:8443` -> (host, port); ValueError saying why not."""
+    host, colon, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not _HOST.fullmatch(host) or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f'"{text}" is not host:port (use e.g. "0.0.0.0:8443" or "[::]:8443")')
+    return host, int(port)
+
+
+def _check_listen(text: str) -> str:
+    split_host_port(text)
+    return text
+
+
+def _check_webhook_url(url: str) -> str:
+    return check_http_url(url) if url.strip() else ""
+
+
 def _check_channel_id(value: str) -> str:
     if not _CHANNEL_ID.fullmatch(value):
         raise ValueError(f'"{value}" is not a channel id (use "console", "discord:<channel id>", '
@@ -83,6 +104,20 @@ class BotSection(_Section):
     database: str = "newsbot.db"
     timezone: TimeZone = "UTC"
     log_level: str = Field(default="INFO", pattern=r"(?i)debug|info|warning|error")
+    log_format: Literal["text", "json"] = "text"
+    retention: Duration = 90 * 86400
+
+
+def check_listen(value: str) -> str:
+    """Empty (off) or "host:port" such as "127.0.0.1:9464" or "[::1]:9464"."""
+    host, _, port = value.rpartition(":")
+    if value and (not host or not port.isdigit() or not 0 < int(port) < 65536):
+        raise ValueError(f'"{value}" is not host:port (e.g. "127.0.0.1:9464")')
+    return value
+
+
+class MetricsSection(_Section):
+    listen: Annotated[str, AfterValidator(check_listen)] = ""
 
 
 class FetchSection(_Section):
@@ -93,6 +128,9 @@ class FetchSection(_Section):
     concurrency: int = Field(default=16, ge=1, le=256)
     per_host: int = Field(default=2, ge=1, le=16)
     max_entries: int = Field(default=200, ge=1, le=1000)
+    notify_after_failures: int = Field(default=5, ge=1)
+    disable_after: Duration = 7 * 86400
+    max_feeds_per_channel: int = Field(default=50, ge=1)
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
 
 
@@ -103,6 +141,21 @@ class DiscordSection(_Section):
 
 class TelegramSection(_Section):
     api_base_url: HttpUrl = "https://api.telegram.org/bot"
+    webhook_url: Annotated[str, AfterValidator(_check_webhook_url)] = ""  # "" = long polling
+    webhook_listen: Annotated[str, AfterValidator(_check_listen)] = "0.0.0.0:8443"
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        """The host and port the webhook server listens on."""
+        return split_host_port(self.webhook_listen)
+
+    @model_validator(mode="after")
+    def _check_webhook_scheme(self) -> TelegramSection:
+        official = urlsplit(self.api_base_url).hostname == "api.telegram.org"
+        if official and self.webhook_url and urlsplit(self.webhook_url).scheme != "https":
+            raise _KeyError("telegram.webhook_url", "Telegram posts only to https URLs (plain "
+                            "http works with a self-hosted Bot API server only)")
+        return self
 
 
 class FeedSection(_Section):
@@ -132,6 +185,7 @@ class ConfigModel(_Section):
     bot: BotSection = BotSection()
     fetch: FetchSection = FetchSection()
     tags: TagsSection = TagsSection()
+    metrics: MetricsSection = MetricsSection()
     discord: DiscordSection | None = None
     telegram: TelegramSection | None = None
     feeds: tuple[FeedSection, ...] = ()
@@ -188,6 +242,7 @@ class Config:
     model: ConfigModel
     discord_token: str
     telegram_token: str
+    telegram_webhook_secret: str = ""  # "" = a random one each start, when webhook_url is set
 
     @property
     def database(self) -> Path:
@@ -210,8 +265,12 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
         model = ConfigModel.model_validate(data)
     except ValidationError as error:
         raise ConfigError(f"{path}: {_first_error(error)}") from None
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET", "")
+    if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET (environment): Telegram accepts 1-256 "
+                          f"characters of A-Z, a-z, 0-9, _ and - (it has {len(secret)})")
     return Config(path=path, model=model, discord_token=env.get("DISCORD_TOKEN", ""),
-                  telegram_token=env.get("TELEGRAM_TOKEN", ""))
+                  telegram_token=env.get("TELEGRAM_TOKEN", ""), telegram_webhook_secret=secret)
 
 
 def _first_error(error: ValidationError) -> str:

@@ -1,4 +1,4 @@
-"""Health at a glance: feeds, articles, failures and the next digest of every channel."""
+"""Health at a glance: uptime, stalls, feeds and their state, the next digest per channel."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.digest.service import DigestService
+from bot.health import liveness
 from bot.store.store import Store
 
 
@@ -23,6 +24,26 @@ class FeedHealth:
     last_polled: datetime | None
     next_poll: datetime | None
     disabled: bool
+
+    @property
+    def state(self) -> str:
+        """"ok", "backing off" (failing, retried later) or "disabled"."""
+        return "disabled" if self.disabled else "backing off" if self.failures else "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class BotHealth:
+    """The running bot as its heartbeat tells it."""
+
+    running: bool
+    healthy: bool
+    problem: str  # why it is not healthy ("" when it is)
+    stalls: tuple[str, ...]
+    started: datetime | None
+    uptime_s: int | None
+    last_poll: datetime | None
+    next_poll: datetime | None
+    last_digest: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +63,7 @@ class Status:
     """Everything `status` shows."""
 
     now: datetime
+    bot: BotHealth
     articles: int
     feeds: tuple[FeedHealth, ...]
     channels: tuple[ChannelHealth, ...]
@@ -54,7 +76,42 @@ class Status:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (datetimes as ISO strings)."""
         result: dict[str, Any] = _jsonable(asdict(self))
+        for feed, shown in zip(self.feeds, result["feeds"], strict=True):
+            shown["state"] = feed.state
         return result
+
+
+def bot_lines(status: Status) -> list[str]:
+    """The bot's own health in a few lines: running or not, uptime, stalls, polls."""
+    bot, now = status.bot, status.now
+    if not bot.running:
+        lines = [f"Not running: {bot.problem}."]
+    else:
+        lines = [f"Running for {_span(bot.uptime_s or 0)}" + ("." if bot.healthy else
+                                                             f"; {bot.problem}.")]
+    polled = f"{_ago(now, bot.last_poll)}" if bot.last_poll else "no poll round yet"
+    upcoming = ("due now" if bot.next_poll is None or bot.next_poll <= now
+                else f"next at {bot.next_poll:%H:%M} UTC")
+    lines.append(f"Last poll round: {polled}; {upcoming}.")
+    if bot.last_digest:
+        lines.append(f"Last delivery round: {_ago(now, bot.last_digest)}.")
+    return lines
+
+
+def _ago(now: datetime, moment: datetime) -> str:
+    return f"{_span(int((now - moment).total_seconds()))} ago"
+
+
+def _span(seconds: int) -> str:
+    """3725 -> "1 h 2 min"; under a minute -> "42 s"."""
+    days, rest = divmod(max(seconds, 0), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{secs} s"
 
 
 async def collect_status(store: Store, digests: DigestService, now: datetime) -> Status:
@@ -75,7 +132,20 @@ async def collect_status(store: Store, digests: DigestService, now: datetime) ->
             id=channel.id, digest=channel.digest, timezone=channel.timezone,
             filter=channel.filter, next_digest=upcoming,
             paused=await store.channels.paused_reason(channel.id)))
-    return Status(now=now, articles=sum(counts.values()), feeds=feeds, channels=tuple(channels))
+    return Status(now=now, bot=await _bot_health(store, feeds, now), articles=sum(counts.values()),
+                  feeds=feeds, channels=tuple(channels))
+
+
+async def _bot_health(store: Store, feeds: tuple[FeedHealth, ...], now: datetime) -> BotHealth:
+    beat = await store.runtime.heartbeat()
+    alive = liveness(beat, now)
+    due = [f.next_poll for f in feeds if f.next_poll is not None and not f.disabled]
+    return BotHealth(
+        running=alive.running, healthy=alive.healthy, problem=alive.reason, stalls=alive.stalls,
+        started=beat.started if beat else None,
+        uptime_s=int((now - beat.started).total_seconds()) if beat and alive.running else None,
+        last_poll=beat.last_poll if beat else None, next_poll=min(due, default=None),
+        last_digest=beat.last_digest if beat else None)
 
 
 def _jsonable(value: Any) -> Any:

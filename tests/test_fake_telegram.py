@@ -320,6 +320,40 @@ async def test_concurrent_get_updates_conflict(bot: Bot, fake: FakeTelegram) -> 
         await waiting
 
 
+async def test_webhook_methods(bot: Bot, fake: FakeTelegram) -> None:
+    """setWebhook records URL and secret and blocks getUpdates; deleteWebhook undoes it."""
+    with pytest.raises(BadRequest, match=r"(?i)secret token contains unallowed characters"):
+        await bot.set_webhook("https://bot.example.org/hook", secret_token="no:colons")
+    await bot.set_webhook("https://bot.example.org/hook", secret_token="s3cret",
+                          allowed_updates=["message"])
+    assert fake.webhook is not None and fake.webhook.secret_token == "s3cret"
+    info = await bot.get_webhook_info()
+    assert (info.url, info.allowed_updates) == ("https://bot.example.org/hook", ("message",))
+    with pytest.raises(Conflict, match="webhook is active"):
+        await bot.get_updates()
+    await bot.delete_webhook()
+    assert fake.webhook is None and (await bot.get_webhook_info()).url == ""
+    assert await bot.get_updates() == ()
+
+
+async def test_edit_reply_markup(bot: Bot, fake: FakeTelegram,
+                                 alice_dm: tuple[FakeUser, FakeChat]) -> None:
+    """editMessageReplyMarkup swaps or removes the buttons; an unchanged keyboard is a 400."""
+    _, dm = alice_dm
+    two = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a"),
+                                 InlineKeyboardButton("B", callback_data="b")]])
+    sent = await bot.send_message(dm.id, "pick", reply_markup=two)
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_reply_markup(dm.id, sent.message_id, reply_markup=two)
+    one = InlineKeyboardMarkup([[InlineKeyboardButton("B", callback_data="b")]])
+    await bot.edit_message_reply_markup(dm.id, sent.message_id, reply_markup=one)
+    assert fake.sent[0].reply_markup == one.to_dict()
+    await bot.edit_message_reply_markup(dm.id, sent.message_id)
+    assert fake.sent[0].reply_markup is None
+    with pytest.raises(LookupError):
+        fake.press_button(dm.id, dm.id, sent.message_id, "b")
+
+
 async def test_commands_per_scope(bot: Bot, fake: FakeTelegram) -> None:
     """setMyCommands is stored per scope and language; the menu resolution follows Telegram."""
     group = fake.add_supergroup("Desk")

@@ -135,9 +135,9 @@ def test_backoff_doubles_up_to_a_day(failures: int, hours: float) -> None:
 
 async def test_worker_survives_a_task_past_its_deadline() -> None:
     """A parse that outlives the deadline is a ParseError; the replaced worker still works."""
-    async with ParseWorker(deadline_s=0.5) as worker:
-        with pytest.raises(ParseError, match=r"longer than 0\.5 s"):
-            await worker.run(time_sleep, (5,))
+    async with ParseWorker(deadline_s=2) as worker:
+        with pytest.raises(ParseError, match="longer than 2 s"):
+            await worker.run(time_sleep, (30,))
         feed = await worker.parse((Path(__file__).parent / "fixtures" / "atom.xml").read_bytes(),
                                   "https://x.example/", now=NOW)
     assert feed.entries

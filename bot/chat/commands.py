@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -13,8 +15,10 @@ from bot.digest.service import DigestService
 from bot.digest.why import Why
 from bot.enrich.stories import Stories
 from bot.feeds.parse import canonical_url
+from bot.logs import log_context
+from bot.metrics import Metrics
 from bot.model import DigestItem, Reply
-from bot.status import collect_status
+from bot.status import bot_lines, collect_status
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,7 +50,9 @@ class Commands:
     """Parses a command line and runs it against the store."""
 
     def __init__(self, store: Store, digests: DigestService, moderation: Moderation,
-                 stories: Stories, clock: Clock, limiter: RateLimiter | None = None) -> None:
+                 stories: Stories, clock: Clock, limiter: RateLimiter | None = None,
+                 metrics: Metrics | None = None) -> None:
+        self._metrics = metrics or Metrics()
         self._limiter = limiter or RateLimiter(LOOKUPS_PER_MINUTE, timedelta(minutes=1), clock)
         self._stories = stories
         self._why = Why(store, digests, clock)
@@ -75,15 +81,21 @@ class Commands:
 
     async def handle(self, caller: Caller, text: str) -> Reply:
         """Run one command line such as `/search japan tariffs`; never raises."""
-        try:
-            name, rest = split_command(text)
-            return await self.run(caller, name, rest)
-        except UserError as error:
-            return Reply(text=str(error), ephemeral=True)
-        except Exception:
-            log.exception("command %r in %s failed", text, caller.channel_id)
-            return Reply(text="Sorry, something went wrong; the error has been logged.",
-                         ephemeral=True)
+        started, name = time.perf_counter(), "?"
+        with log_context(channel_id=caller.channel_id):
+            try:
+                name, rest = split_command(text)
+                return await self.run(caller, name, rest)
+            except UserError as error:
+                return Reply(text=str(error), ephemeral=True)
+            except Exception:
+                log.exception("command %r in %s failed", text, caller.channel_id)
+                return Reply(text="Sorry, something went wrong; the error has been logged.",
+                             ephemeral=True)
+            finally:
+                known = name in self._public or name in self._moderated
+                self._metrics.command_seconds.observe(time.perf_counter() - started,
+                                                      name if known else "unknown")
 
     async def run(self, caller: Caller, name: str, rest: str) -> Reply:
         """Run a parsed command; UserError for unknown commands and refusals."""
@@ -163,9 +175,14 @@ class Commands:
 
     async def _status(self, caller: Caller, rest: str) -> Reply:
         status = await collect_status(self._store, self._digests, self._clock())
-        lines = [f"{len(status.feeds)} feeds, {status.articles} stories stored."]
+        states = Counter(feed.state for feed in status.feeds)
+        lines = [*bot_lines(status),
+                 f"{len(status.feeds)} feeds ({states['ok']} ok, {states['backing off']} "
+                 f"backing off, {states['disabled']} disabled), {status.articles} stories "
+                 "stored."]
         for feed in status.failing[:10]:
-            state = "disabled" if feed.disabled else f"failing ({feed.failures}x)"
+            state = ("disabled" if feed.disabled else f"backing off ({feed.failures}x, next "
+                     f"try {feed.next_poll:%H:%M} UTC)" if feed.next_poll else "backing off")
             lines.append(f"• {feed.name}: {state}: {feed.last_error}")
         for channel in status.channels:
             if channel.id == caller.channel_id:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot.chat.feed_transfer import FeedTransfer, pick_feed, transfer_command
 from bot.chat.request import Caller, UserError
-from bot.digest.filters import Filter, FilterError, parse_filter
+from bot.digest.filters import Filter, FilterError, explain, parse_filter
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 from bot.digest.service import DigestService, subscribed_feed_ids
+from bot.feeds.discover import FeedFinder
+from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressCheck, BlockedAddress, check_url
 from bot.feeds.parse import canonical_url
 from bot.feeds.poll import Poller
@@ -17,13 +20,20 @@ from bot.store.store import Store
 
 Clock = Callable[[], datetime]
 TEST_WINDOW = timedelta(hours=24)
+SHOWN_FAILING = 5
+MAX_FEEDS = 50  # feeds one channel may add from chat ([fetch] max_feeds_per_channel)
 
 
 class Moderation:
     """What moderators change from chat; stored in the database, wins over the file."""
 
     def __init__(self, store: Store, digests: DigestService, poller: Poller,
-                 is_allowed: AddressCheck, clock: Clock, default_interval_s: int) -> None:
+                 is_allowed: AddressCheck, clock: Clock, default_interval_s: int,
+                 fetcher: Fetcher, *, max_feeds: int = MAX_FEEDS) -> None:
+        self._max_feeds = max_feeds
+        self._finder = FeedFinder(fetcher)
+        self._fetcher = fetcher
+        self._transfer = FeedTransfer(store, digests, is_allowed, clock, default_interval_s)
         self._store = store
         self._digests = digests
         self._poller = poller
@@ -40,7 +50,10 @@ class Moderation:
             return await self._feed_add(caller, arg.strip())
         if action == "remove" and arg.strip():
             return await self.unsubscribe(caller, arg.strip())
-        raise UserError("Usage: /feed list | /feed add <url> [name] | /feed remove <feed>")
+        if action in ("import", "export"):
+            return await transfer_command(self._transfer, self._fetcher, caller, action, arg)
+        raise UserError("Usage: /feed list | /feed add <url> [name] | /feed remove <feed> | "
+                        "/feed import <OPML url> | /feed export")
 
     async def _feed_list(self, caller: Caller) -> Reply:
         channel = await self._digests.channel(caller.channel_id)
@@ -61,17 +74,26 @@ class Moderation:
             check_url(url, self._is_allowed)
         except BlockedAddress as error:
             raise UserError(f"Can't add that feed: {error}.") from None
+        await self._check_feed_cap(caller.channel_id)
+        url, picked = await pick_feed(self._finder, url)
         feed = await self._store.feeds.add_feed(
             FeedSpec(url=url, name=name.strip(), interval_s=self._interval_s),
             origin=caller.channel_id)
         await self._subscribe_feed(caller.channel_id, feed)
         outcome = await self._poller.poll_feed(feed)
         if outcome.error:
-            return Reply(text=f"Added {url}, but the first fetch failed: {outcome.error}. "
-                              "It will be retried with backoff.")
+            return Reply(text=_noted(picked, f"Added {url}, but the first fetch failed: "
+                                     f"{outcome.error}. It will be retried with backoff."))
         fresh = await self._store.feeds.feed_by_url(url)
         title = fresh.name if fresh else url
-        return Reply(text=f"Added “{title}” ({outcome.new} stories). This channel follows it.")
+        return Reply(text=_noted(picked, f"Added “{title}” ({outcome.new} stories). "
+                                 "This channel follows it."))
+
+    async def _check_feed_cap(self, channel_id: str) -> None:
+        added = [f for f in await self._store.feeds.active_feeds() if f.origin == channel_id]
+        if len(added) >= self._max_feeds:
+            raise UserError(f"This channel has added {len(added)} feeds, the most allowed; "
+                            "remove one with /feed remove <feed> first.")
 
     async def subscribe(self, caller: Caller, rest: str) -> Reply:
         """`/subscribe <feed name or url>`: follow a feed the bot already polls."""
@@ -113,10 +135,15 @@ class Moderation:
         feeds = await self._followed(channel)
         recent = await self._store.articles.recent(
             [f.id for f in feeds], since=self._clock() - TEST_WINDOW, limit=500)
-        passing = [a for a in recent if flt.matches(a)]
-        text = (f"Of {len(recent)} stories from the last 24 h, {len(passing)} pass "
-                f"and {len(recent) - len(passing)} don't.")
-        return Reply(text=text, items=tuple(DigestItem(a) for a in passing[:5]))
+        verdicts = {a.id: flt.matches(a) for a in recent}
+        passing = [a for a in recent if verdicts[a.id]]
+        failing = [a for a in recent if not verdicts[a.id]][:SHOWN_FAILING]
+        lines = [f"Of {len(recent)} stories from the last 24 h, {len(passing)} pass "
+                 f"and {len(recent) - len(passing)} don't."]
+        lines += [f"✗ {a.title[:80]} — {explain(flt, a)}" for a in failing]
+        if passing:
+            lines.append("Some that pass:")
+        return Reply(text="\n".join(lines), items=tuple(DigestItem(a) for a in passing[:5]))
 
     async def schedule(self, caller: Caller, rest: str) -> Reply:
         """`/schedule show | set <when> [timezone]`."""
@@ -156,6 +183,10 @@ class Moderation:
         await self._store.channels.set_setting(channel_id, "feeds", "\t".join(urls),
                                                self._clock())
         await self._store.channels.set_paused(channel_id, "")  # a moderator is back: resume
+
+
+def _noted(note: str, text: str) -> str:
+    return f"{note} {text}" if note else text
 
 
 def _parse(expr: str) -> Filter:

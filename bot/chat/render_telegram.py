@@ -144,7 +144,13 @@ def render_telegram_messages(
 
 
 def render_telegram(
-    subject: Digest | Reply, limit: int = TELEGRAM_LIMIT, caps: Caps = DEFAULT_CAPS
+    subject: Digest | Reply, limit: int = TELEGRAM_LIMIT, caps: Caps = DEFAULT_CAPS, *,
+    first: int = 1
 ) -> list[str]:
-    """A digest or reply as Telegram HTML parse-mode messages, each within limit."""
-    return render_view_telegram(view_of(subject, caps), limit)
+    """A digest or reply as Telegram HTML parse-mode messages, each within limit.
+
+    Stories are numbered from `first` (a later page of a lookup goes on counting).
+    """
+    view = view_of(subject, caps)
+    items = tuple(replace(item, number=item.number + first - 1) for item in view.items)
+    return render_view_telegram(replace(view, items=items), limit)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import html
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -51,12 +53,28 @@ def _char_class(ch: str, keep_newlines: bool) -> str:
     return ch
 
 
+@functools.cache
+def _clean_table(keep_newlines: bool) -> dict[int, str]:
+    """str.translate table of every character _char_class changes (built once).
+
+    Control, format and surrogate characters live only in the first two planes and in
+    plane 14 (tags, variation selectors), so only those are scanned.
+    """
+    table = {}
+    for code in itertools.chain(range(0x20000), range(0xE0000, 0xE1000)):
+        ch = chr(code)
+        kept = _char_class(ch, keep_newlines)
+        if kept != ch:
+            table[code] = kept
+    return table
+
+
 def clean_text(s: str, max_len: int | None = None, *, keep_newlines: bool = False) -> str:
     """Strip escapes, control, zero-width and bidi characters, normalize spaces, cut to max_len."""
     if max_len is not None:  # bound the work on huge input; cleaning only ever shortens text
         s = s[: 4 * max_len + 256]
     s = strip_ansi(s.replace("\r\n", "\n"))
-    s = "".join(_char_class(ch, keep_newlines) for ch in s)
+    s = s.translate(_clean_table(keep_newlines))
     if keep_newlines:
         lines = (_HSPACE.sub(" ", line).strip() for line in s.split("\n"))
         s = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from telegram import Bot, Message
+from telegram import Bot, ChatMember, Message
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -20,20 +21,42 @@ Clock = Callable[[], datetime]
 ADMIN_CACHE_FOR = timedelta(minutes=5)
 MAX_CACHED = 10_000
 ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+MEMBER_STATUSES = ADMIN_STATUSES | {ChatMemberStatus.MEMBER}
 # A chat named from a private chat: @username, or a numeric id with an optional topic.
 _NAMED_TARGET = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}|-\d{1,20}(?:/\d{1,20})?")
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Whether a user is in a chat, and whether they administer it."""
+
+    is_member: bool
+    is_admin: bool
+
+
+UNKNOWN = Standing(is_member=False, is_admin=False)
+
+
+def standing_of(member: ChatMember) -> Standing:
+    """A member's standing: creator and administrators administer; restricted ones may be in."""
+    is_member = member.status in MEMBER_STATUSES or bool(getattr(member, "is_member", False))
+    return Standing(is_member, member.status in ADMIN_STATUSES)
+
+
 class Admins:
-    """Whether a user administers a chat (getChatMember), remembered for a few minutes."""
+    """A user's standing in a chat (getChatMember), remembered for a few minutes."""
 
     def __init__(self, bot: Bot, clock: Clock) -> None:
         self._bot = bot
         self._clock = clock
-        self._known: dict[tuple[int, int], tuple[bool, datetime]] = {}
+        self._known: dict[tuple[int, int], tuple[Standing, datetime]] = {}
 
     async def is_admin(self, chat_id: int, user_id: int) -> bool:
         """True for the chat's creator and administrators; False when Telegram can't tell."""
+        return (await self.standing(chat_id, user_id)).is_admin
+
+    async def standing(self, chat_id: int, user_id: int) -> Standing:
+        """Whether the user is in the chat and administers it; neither when Telegram can't tell."""
         now = self._clock()
         known = self._known.get((chat_id, user_id))
         if known is not None and known[1] > now:
@@ -42,8 +65,8 @@ class Admins:
             member = await self._bot.get_chat_member(chat_id, user_id)
         except TelegramError as error:
             log.warning("telegram: can't check %s in chat %s: %s", user_id, chat_id, error)
-            return False
-        answer = member.status in ADMIN_STATUSES
+            return UNKNOWN
+        answer = standing_of(member)
         if len(self._known) >= MAX_CACHED:
             self._known = {k: v for k, v in self._known.items() if v[1] > now}
         self._known[(chat_id, user_id)] = (answer, now + ADMIN_CACHE_FOR)
@@ -84,6 +107,20 @@ class Access:
         caller = Caller(message_target(message).channel_id, sender_id(message),
                         await self._is_moderator(message))
         return caller, text
+
+    async def presser(self, message: Message, user_id: int) -> Caller:
+        """Who pressed a button under a bot message: a member of that chat, or UserError.
+
+        Asked again on every press (through the few-minute cache): the button runs with the
+        presser's standing, never with that of whoever sent the command it answers.
+        """
+        here = message_target(message).channel_id
+        if message.chat.type == ChatType.PRIVATE:
+            return Caller(here, f"{PREFIX}{user_id}", True)
+        standing = await self._admins.standing(message.chat.id, user_id)
+        if not standing.is_member:
+            raise UserError("Only members of this chat can use its buttons.")
+        return Caller(here, f"{PREFIX}{user_id}", standing.is_admin)
 
     async def _is_moderator(self, message: Message) -> bool:
         if message.sender_chat is not None:  # an anonymous admin posts as the group itself

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import socket
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from telegram import (
     Bot,
@@ -17,14 +20,16 @@ from telegram import (
     Update,
 )
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.chat.adapter import PlatformError
 from bot.chat.commands import Commands
-from bot.chat.render_telegram import render_telegram, render_telegram_messages
+from bot.chat.render_telegram import render_telegram_messages
 from bot.chat.request import UserError
 from bot.chat.telegram_access import Access, Admins, message_target
+from bot.chat.telegram_buttons import Buttons
 from bot.chat.telegram_flood import TELEGRAM_FLOOD_LIMITS, FloodGate, FloodLimits
+from bot.chat.telegram_lookups import lookup_of
 from bot.chat.telegram_send import Poster, gone_reason, parse_target
 from bot.config import TelegramSection
 from bot.digest.service import ChannelGone, DigestService, SentCallback
@@ -34,7 +39,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 CONCURRENT_UPDATES = 8  # a slow command (a feed's first fetch) doesn't hold up other chats
-ALLOWED_UPDATES = [Update.MESSAGE]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 TARGETABLE = ("digest", "status")  # public commands that take a named chat in private chats
 DESCRIPTIONS = {
     "latest": "The newest stories, optionally with one tag",
@@ -63,17 +68,31 @@ def file_url(api_base_url: str) -> str:
     return f"{head}{slash}file/{tail}"
 
 
+def probe_listen(host: str, port: int) -> None:
+    """Bind host:port and let go at once; OSError when that's impossible (in use, no such IP)."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    with socket.create_server((host, port), family=family[0][0]):
+        pass
+
+
 class TelegramAdapter:
-    """Long-polls Telegram for commands and posts digests to chats and forum topics."""
+    """Takes commands and button presses from Telegram; posts digests to chats and topics.
+
+    Updates come by long polling, or by webhook when `webhook_url` is set.
+    """
 
     def __init__(self, settings: TelegramSection, token: str, commands: Commands,
                  digests: DigestService, clock: Clock, *,
                  limits: FloodLimits = TELEGRAM_FLOOD_LIMITS,
-                 poll_timeout: timedelta = timedelta(seconds=10)) -> None:
+                 poll_timeout: timedelta = timedelta(seconds=10),
+                 webhook_secret: str = "") -> None:
         del digests  # the common adapter signature; `/digest` reaches it through commands
         self._settings = settings
         self._commands = commands
         self._poll_timeout = poll_timeout
+        # Without a configured secret, a new random one each start: setWebhook hands it to
+        # Telegram then, and nothing else needs to know it.
+        self._webhook_secret = webhook_secret or secrets.token_urlsafe(32)
         self._app: TelegramApp = (
             Application.builder().token(token).base_url(settings.api_base_url)
             .base_file_url(file_url(settings.api_base_url))
@@ -82,24 +101,51 @@ class TelegramAdapter:
         self._poster = Poster(bot, FloodGate(limits))
         targeted = [*commands.moderator_names, *TARGETABLE]
         self._access = Access(bot, Admins(bot, clock), targeted)
+        self._buttons = Buttons(commands, self._access, self._poster)
 
     async def __aenter__(self) -> Self:
-        """Check the token, publish the command menu and start long polling."""
+        """Check the token, publish the command menu and start taking updates."""
         # httpx logs every request URL at INFO, and Bot API URLs carry the token.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        if self._settings.webhook_url:
+            self._check_listen()
         await self._initialize()
         try:
             self._add_handlers()
             await self._publish_menu()
             await self._app.start()
-            assert self._app.updater is not None
-            await self._app.updater.start_polling(
-                timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES)
-        except TelegramError as error:
+            await self._start_updates()
+        except (TelegramError, OSError) as error:
+            if self._app.running:
+                await self._app.stop()
             await self._app.shutdown()
             raise PlatformError(f"telegram: can't start: {error}") from error
         log.info("telegram: connected as @%s", self._app.bot.username)
         return self
+
+    def _check_listen(self) -> None:
+        """Fail early, with the address, when the webhook server couldn't listen there."""
+        host, port = self._settings.listen_address
+        try:
+            probe_listen(host, port)
+        except OSError as error:
+            raise PlatformError(f"telegram: can't listen on {self._settings.webhook_listen} "
+                                f"for the webhook: {error.strerror or error}") from error
+
+    async def _start_updates(self) -> None:
+        """Long polling, or a webhook server when a public URL is configured."""
+        updater = self._app.updater
+        assert updater is not None
+        url = self._settings.webhook_url
+        if not url:
+            await updater.start_polling(timeout=self._poll_timeout,
+                                        allowed_updates=ALLOWED_UPDATES)
+            return
+        host, port = self._settings.listen_address
+        await updater.start_webhook(
+            listen=host, port=port, url_path=urlsplit(url).path, webhook_url=url,
+            secret_token=self._webhook_secret, allowed_updates=ALLOWED_UPDATES)
+        log.info("telegram: taking updates by webhook on %s", self._settings.webhook_listen)
 
     async def _initialize(self) -> None:
         try:
@@ -127,6 +173,7 @@ class TelegramAdapter:
         names = ["start", *self._commands.public_names, *self._commands.moderator_names]
         only_new = filters.UpdateType.MESSAGE  # an edited command is not run again
         self._app.add_handler(CommandHandler(names, self._on_command, filters=only_new))
+        self._app.add_handler(CallbackQueryHandler(self._on_button))
         self._app.add_error_handler(self._on_error)
 
     async def _publish_menu(self) -> None:
@@ -165,12 +212,16 @@ class TelegramAdapter:
         except UserError as error:
             await self._reply(message, Reply(text=str(error), ephemeral=True))
             return
-        await self._reply(message, await self._commands.handle(caller, text))
+        reply = await self._commands.handle(caller, text)
+        await self._buttons.post(message_target(message), message.message_id, reply,
+                                 lookup_of(message.chat.id, text, reply))
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await self._buttons.press(update.callback_query)
 
     async def _reply(self, message: Message, reply: Reply) -> None:
-        target = message_target(message)
-        for index, html in enumerate(render_telegram(reply)):
-            await self._poster.post(target, html, message.message_id if index == 0 else None)
+        await self._buttons.post(message_target(message), message.message_id, reply)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram: handling an update failed", exc_info=context.error)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
@@ -72,7 +72,8 @@ class Poster:
         self._bot = bot
         self._gate = gate
 
-    async def post(self, target: Target, html: str, reply_to: int | None = None) -> int:
+    async def post(self, target: Target, html: str, reply_to: int | None = None,
+                   keyboard: InlineKeyboardMarkup | None = None) -> int:
         """Send one HTML message (previews off, into the topic); returns its message id."""
         reply = (None if reply_to is None
                  else ReplyParameters(reply_to, allow_sending_without_reply=True))
@@ -82,7 +83,7 @@ class Poster:
                 message = await self._bot.send_message(
                     target.chat_id, html, parse_mode=ParseMode.HTML,
                     link_preview_options=NO_PREVIEW, message_thread_id=target.thread_id,
-                    reply_parameters=reply)
+                    reply_parameters=reply, reply_markup=keyboard)
             except RetryAfter as error:
                 wait = retry_seconds(error)
                 log.warning("telegram: flood control in %s: waiting %.0f s", target.channel_id,
@@ -90,3 +91,13 @@ class Poster:
                 await asyncio.sleep(wait)
             else:
                 return message.message_id
+
+    async def set_keyboard(self, chat_id: int, message_id: int,
+                           keyboard: InlineKeyboardMarkup | None) -> None:
+        """Change (or, with None, remove) the buttons under a message; a failure is only logged."""
+        await self._gate.wait_turn(chat_id)
+        try:
+            await self._bot.edit_message_reply_markup(chat_id, message_id, reply_markup=keyboard)
+        except TelegramError as error:  # the buttons stay; pressing one again is harmless
+            log.warning("telegram: can't change the buttons of %s in %s: %s", message_id,
+                        chat_id, error)

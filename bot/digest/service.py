@@ -5,21 +5,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.digest.compose import compose_digest, digest_title
 from bot.digest.filters import Filter, FilterError, parse_filter
 from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.enrich.stories import Stories
-from bot.model import Channel, Digest, DigestItem, FeedState, Link
+from bot.model import Article, Channel, Digest, DigestItem, FeedState, Link
 from bot.store.deliveries import PendingDigest
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SentCallback = Callable[[Sequence[int], str], Awaitable[None]]
-CANDIDATES = 500  # newest undelivered articles considered per digest
+CANDIDATES = 300  # newest stories considered per digest (a digest shows ten)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RELATED_PER_ITEM = 2
 BREAKING_GAP = timedelta(minutes=5)  # at most one breaking-news post per channel this often
 
@@ -57,6 +58,9 @@ class DigestService:
         self._clock = clock
         self._timezone = default_timezone
         self._senders: list[Sender] = []
+        self._related: dict[int, tuple[Link, ...]] = {}
+        self._recent: dict[tuple[tuple[int, ...], datetime | None], list[Article]] = {}
+        self._feeds: list[FeedState] | None = None
 
     def add_sender(self, sender: Sender) -> None:
         """Let a platform adapter receive digests for its channels."""
@@ -98,23 +102,44 @@ class DigestService:
 
     async def compose(self, channel: Channel, now: datetime) -> Digest:
         """The channel's next digest as it would be now (nothing is recorded)."""
-        feeds = await self._store.feeds.active_feeds()
         last = await self._store.channels.last_digest(channel.id)
-        candidates = await self._store.articles.undelivered(
-            channel.id, subscribed_feed_ids(channel, feeds), since=last, limit=CANDIDATES)
+        candidates = await self._candidates(channel, last)
         flt = _filter(channel.id, channel.filter)
         digest = compose_digest(channel, candidates, now=now, flt=flt, first=last is None,
                                 title=digest_title(now, channel.timezone))
         return replace(digest, items=tuple([await self._with_related(i) for i in digest.items]))
 
+    async def _candidates(self, channel: Channel, since: datetime | None) -> list[Article]:
+        """The channel's undelivered stories; channels following the same feeds since the
+        same slot share one query per round, then drop what each has already had."""
+        if self._feeds is None:
+            self._feeds = await self._store.feeds.active_feeds()
+        key = (tuple(subscribed_feed_ids(channel, self._feeds)), since)
+        if key not in self._recent:
+            self._recent[key] = await self._store.articles.recent(
+                key[0], since=since or EPOCH, limit=CANDIDATES)
+        recent = self._recent[key]
+        sent = await self._store.deliveries.sent_among(channel.id, [a.id for a in recent])
+        return [a for a in recent if a.id not in sent]
+
+    def _new_round(self) -> None:
+        """Forget what one round of digests shared (stories and related links)."""
+        self._recent.clear()
+        self._related.clear()
+        self._feeds = None
+
     async def _with_related(self, item: DigestItem) -> DigestItem:
-        found = await self._stories.related_to(item.article, k=RELATED_PER_ITEM)
-        links = tuple(Link(a.title, a.url, source=a.feed_name) for a in found if a.url)
+        links = self._related.get(item.article.id)
+        if links is None:  # many channels share top stories: look each up once per round
+            found = await self._stories.related_to(item.article, k=RELATED_PER_ITEM)
+            links = tuple(Link(a.title, a.url, source=a.feed_name) for a in found if a.url)
+            self._related[item.article.id] = links
         return replace(item, related=links)
 
     async def run_due(self) -> int:
         """Post breaking news and every due digest; returns how many posts went out."""
         now = self._clock()
+        self._new_round()
         sent = await self.run_breaking(now)
         for due in await self.due(now):
             sent += await self._post(due.channel, await self.compose(due.channel, now), due.slot)
@@ -123,6 +148,7 @@ class DigestService:
     async def post_now(self, channel_id: str) -> Digest:
         """Compose and deliver this channel's digest right away (the `digest` command)."""
         channel = await self.channel(channel_id)
+        self._new_round()
         digest = await self.compose(channel, self._clock())
         await self._post(channel, digest, self._clock())
         return digest
@@ -197,6 +223,31 @@ class DigestService:
                           digest.channel_id)
             return 0
         await self._store.deliveries.finish(digest_id, self._clock())
+        return 1
+
+    async def notify_feed(self, feed: FeedState, text: str) -> int:
+        """Post a notice about a feed to every channel following it; how many were told."""
+        feeds = await self._store.feeds.active_feeds()
+        told = 0
+        for channel in await self.channels():
+            if feed.id in subscribed_feed_ids(channel, feeds):
+                told += await self.notify(channel.id, text)
+        return told
+
+    async def notify(self, channel_id: str, text: str) -> int:
+        """Post a one-line notice (a digest title without stories); 1 if it went out."""
+        sender = next((s for s in self._senders if s.handles(channel_id)), None)
+        if sender is None or await self._store.channels.paused_reason(channel_id):
+            return 0
+
+        async def sent(indices: Sequence[int], message_id: str) -> None:
+            return None  # a notice is not in the outbox: nothing to mark
+
+        try:
+            await sender.send_digest(channel_id, Digest(channel_id, text, self._clock()), sent)
+        except Exception:
+            log.exception("a notice to %s was not delivered", channel_id)
+            return 0
         return 1
 
 

@@ -9,7 +9,7 @@ from bot.enrich.tags import extract_tags
 from bot.enrich.text import html_to_text
 from bot.model import Entry, NewArticle
 
-SOURCE_CHARS = 6000  # a summary and tags come from the top of a story; the rest only costs
+SOURCE_CHARS = 3000  # a summary and tags come from the top of a story; the rest only costs
 
 
 def enrich_entry(entry: Entry, feed_tags: Sequence[str],

@@ -17,21 +17,13 @@ Clock = Callable[[], datetime]
 SAME_STORY_WINDOW = timedelta(hours=48)
 RELATED_WINDOW = timedelta(days=60)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_PER_QUERY = 30
+_CANDIDATES = 60
 
 
 def sketch(article: Article) -> StorySketch:
     """What same-story detection compares."""
     return StorySketch(title=article.title, lede=article.summary, url=article.url,
                        when=article.when)
-
-
-def term_queries(terms: Sequence[str]) -> list[str]:
-    """FTS5 AND queries from the most to the least demanding: all top 3, then pairs."""
-    quoted = [f'"{t}"' for t in terms if t]
-    queries = [" AND ".join(quoted[:3])] if len(quoted) >= 3 else []
-    queries += [" AND ".join(pair) for pair in itertools.combinations(quoted[:4], 2)]
-    return queries + quoted[:2]
 
 
 def query_words(text: str) -> list[str]:
@@ -86,22 +78,27 @@ class Stories:
     async def related_to_words(self, text: str, k: int = 5) -> list[Article]:
         """Stories about these words, best first."""
         words = query_words(text)
-        found = await self._candidates(words, all_first=True)
+        found = await self._candidates(words)
         return rank_related(found, query_tags=(), now=self._clock(), k=k)
 
-    async def _candidates(self, terms: list[str], all_first: bool = False) -> list[Candidate]:
+    async def _candidates(self, terms: list[str]) -> list[Candidate]:
+        """One full-text query: stories with at least two of the terms, best BM25 first."""
         if not terms:
             return []
         min_id = await self._articles.first_id_since(self._clock() - RELATED_WINDOW)
-        queries = term_queries(terms)
-        if all_first and len(terms) > 3:
-            queries.insert(0, " AND ".join(f'"{t}"' for t in terms))
-        best: dict[int, float] = {}
-        hits: dict[int, int] = {}
-        for query in queries:
-            for article_id, score in await self._articles.match(query, limit=_PER_QUERY,
-                                                                min_id=min_id):
-                best[article_id] = max(best.get(article_id, 0.0), score)
-                hits[article_id] = hits.get(article_id, 0) + 1
-        articles = await self._articles.by_ids(list(best))
-        return [Candidate(a, best[a.id], hits[a.id] / len(queries)) for a in articles]
+        found = await self._articles.match_articles(any_two(terms), limit=_CANDIDATES,
+                                                    min_id=min_id)
+        return [Candidate(a, score, coverage(a, terms)) for a, score in found]
+
+
+def any_two(terms: Sequence[str]) -> str:
+    """An FTS5 query matching stories that contain at least two of the terms (or the one)."""
+    quoted = [f'"{t}"' for t in terms if t]
+    pairs = [f"({a} AND {b})" for a, b in itertools.combinations(quoted, 2)]
+    return " OR ".join(pairs) if pairs else quoted[0]
+
+
+def coverage(article: Article, terms: Sequence[str]) -> float:
+    """The share of the terms that appear in the article's title, summary or tags."""
+    text = f"{article.title} {article.summary} {' '.join(article.tags)}".casefold()
+    return sum(1 for t in terms if t in text) / len(terms)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.enrich.stopwords import STOPWORDS, word_set
 
 ELLIPSIS = "…"
+MAX_SENTENCES = 15  # a summary comes from the top of a story; scoring is quadratic in this
 
 # A boundary candidate: terminal punctuation, optional closing quotes/brackets, whitespace.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|[。！？]+[」』”’)]*\s*|\n+")
@@ -104,7 +105,7 @@ def content_words(text: str) -> frozenset[str]:
 
 def summarize(text: str, title: str = "", max_chars: int = 300) -> str:
     """At most `max_chars` of whole sentences from `text` that tell its story, in order."""
-    sentences = _candidates(text, title)
+    sentences = _candidates(text, title)[:MAX_SENTENCES]
     if not sentences or max_chars < 2:
         return ""
     title_words = content_words(title)

@@ -155,8 +155,9 @@ def _phrases(text: str) -> list[tuple[str, bool]]:
         elif run and token in _CONNECTORS:
             run.append(token)
             continue
-        found.extend(_split_run(run, run_mid))
-        run, run_mid = [], False
+        if run:
+            found.extend(_split_run(run, run_mid))
+            run, run_mid = [], False
         sentence_start = token in _STOPS
     return found
 

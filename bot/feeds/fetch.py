@@ -10,6 +10,7 @@ from types import TracebackType
 from urllib.parse import urljoin
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 from bot.feeds.guard import AddressCheck, BlockedAddress, GuardedResolver, check_url
 
@@ -61,15 +62,17 @@ class _TooLarge(Exception):
 class Fetcher:
     """Fetches feed URLs through one pooled session; never raises for network trouble."""
 
-    def __init__(self, limits: FetchLimits, is_allowed: AddressCheck) -> None:
+    def __init__(self, limits: FetchLimits, is_allowed: AddressCheck,
+                 resolver: AbstractResolver | None = None) -> None:
         self._limits = limits
         self._is_allowed = is_allowed
+        self._resolver = resolver  # the system's by default; tests give names of their own
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Fetcher:
         connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver(self._is_allowed), limit=self._limits.concurrency,
-            limit_per_host=self._limits.per_host, ttl_dns_cache=300)
+            resolver=GuardedResolver(self._is_allowed, self._resolver),
+            limit=self._limits.concurrency, limit_per_host=self._limits.per_host, ttl_dns_cache=300)
         timeout = aiohttp.ClientTimeout(total=self._limits.timeout_s,
                                         sock_connect=self._limits.connect_timeout_s)
         self._session = aiohttp.ClientSession(
@@ -163,4 +166,6 @@ def _describe(error: aiohttp.ClientError) -> str:
         return f"cannot connect to {error.host}: {error.os_error.strerror or error.os_error}"
     if isinstance(error, aiohttp.ClientPayloadError):
         return "the response body was cut off or badly encoded"
+    if isinstance(error, aiohttp.ClientResponseError):  # raised only while reading the head
+        return "the response headers were too large or malformed"
     return f"{type(error).__name__}: {error}".rstrip(": ")

@@ -16,11 +16,11 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
+from bot.feeds.xml_guard import strip_entity_declarations
 from bot.model import Entry, ParsedFeed
 
 _TRACKING = re.compile(r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|_gl|"
                        r"ocid|cmpid|at_medium|at_campaign|__twitter_impression", re.IGNORECASE)
-_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 
@@ -60,7 +60,7 @@ def _looks_like_json(body: bytes) -> bool:
 
 def _parse_xml_feed(body: bytes, url: str, now: datetime, content_type: str,
                     max_entries: int) -> ParsedFeed:
-    body = _DOCTYPE_SUBSET.sub(b"", body, count=1)  # entity declarations never expand
+    body = strip_entity_declarations(body, content_type)  # no entity ever expands
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.enrich.fulltext import main_text
 from bot.enrich.stories import Stories
+from bot.feeds.failures import FailurePolicy, FeedFailures
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import ParseError
 from bot.feeds.worker import ParseWorker
+from bot.logs import bind
 from bot.model import Entry, FeedState
 from bot.store.store import Store
 
@@ -57,7 +60,9 @@ class Poller:
     """Polls feeds into the store."""
 
     def __init__(self, store: Store, fetcher: Fetcher, worker: ParseWorker, stories: Stories,
-                 clock: Clock, settings: PollSettings) -> None:
+                 clock: Clock, settings: PollSettings,
+                 failures: FeedFailures | None = None) -> None:
+        self._failures = failures or FeedFailures(store, FailurePolicy())
         self._stories = stories
         self._store = store
         self._fetcher = fetcher
@@ -76,6 +81,7 @@ class Poller:
         gate = asyncio.Semaphore(self._settings.concurrency)
 
         async def one(feed: FeedState) -> FeedOutcome:
+            bind(feed_id=feed.id)  # each feed's poll is a task: its log lines name the feed
             async with gate:
                 outcome = await self.poll_feed(feed)
             if progress is not None:
@@ -112,7 +118,9 @@ class Poller:
                                           max_entries=self._settings.max_entries)
         keys = [entry.dedup_key for entry in parsed.entries]
         known = await self._store.articles.known_keys(feed.id, keys)
+        known |= await self._store.pruned.known_keys(feed.id, keys)  # pruned stories
         fresh = [entry for entry in parsed.entries if entry.dedup_key not in known]
+        fresh = await self._store.identity.unseen(feed.id, fresh, now)  # stories re-keyed
         if feed.full_text:
             fresh = await self._with_full_text(fresh)
         added = 0
@@ -162,7 +170,11 @@ class Poller:
         retry_after = result.retry_after_s if result is not None else None
         gone = result is not None and result.gone
         log.warning("feed %s failed (%d in a row): %s", feed.url, failures, error)
-        await self._store.feeds.record_failure(
-            feed.id, error=error, failures=failures, now=now, disable=gone,
-            next_poll=next_poll_after_failure(feed, failures, now, retry_after))
+        try:
+            disable = await self._failures.failed(feed, failures, error, now, gone=gone)
+            await self._store.feeds.record_failure(
+                feed.id, error=error, failures=failures, now=now, disable=disable,
+                next_poll=next_poll_after_failure(feed, failures, now, retry_after))
+        except sqlite3.Error as db_error:  # locked or full: the feed stays due, tried again
+            log.error("feed %s: its failure was not recorded: %s", feed.url, db_error)
         return FeedOutcome(feed, error=error + (" (feed disabled: gone for good)" if gone else ""))

@@ -141,17 +141,19 @@ class ArticleStore:
 
     async def first_id_since(self, moment: datetime) -> int:
         """The smallest article id first seen at or after `moment` (ids grow with time)."""
-        row = await self._db.fetchone(
-            "SELECT min(id) FROM articles WHERE first_seen >= ?", (to_ts(moment),))
+        row = await self._db.fetchone(  # the index on first_seen finds it in one step
+            "SELECT id FROM articles WHERE first_seen >= ? ORDER BY first_seen LIMIT 1",
+            (to_ts(moment),))
         return int(row[0]) if row and row[0] is not None else 1 << 62
 
-    async def match(self, query: str, *, limit: int, min_id: int = 0) -> list[tuple[int, float]]:
-        """(id, BM25 score; higher is better) for an FTS5 query, among ids >= min_id."""
+    async def match_articles(self, query: str, *, limit: int,
+                             min_id: int = 0) -> list[tuple[Article, float]]:
+        """Articles for an FTS5 query among ids >= min_id, with BM25 (higher is better)."""
         rows = await self._db.fetchall(
-            "SELECT rowid, -rank FROM articles_fts "
-            "WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?",
-            (query, min_id, limit))
-        return [(int(row[0]), float(row[1])) for row in rows]
+            _SELECT.replace("SELECT ", "SELECT m.score, ", 1) + "JOIN (SELECT rowid, -rank AS "
+            "score FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rank "
+            "LIMIT ?) m ON m.rowid = a.id ORDER BY m.score DESC", (query, min_id, limit))
+        return [(_article(row), float(row["score"])) for row in rows]
 
     async def story_candidates(self, query: str, url: str, *, min_id: int,
                                limit: int = 20) -> list[Article]:

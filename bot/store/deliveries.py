@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,6 +88,15 @@ class DeliveryStore:
         await self._db.execute(
             f"UPDATE deliveries SET message_id = ?, sent = ? WHERE digest_id = ? "
             f"AND position IN ({marks})", (message_id, to_ts(now), digest_id, *positions))
+
+    async def sent_among(self, channel_id: str, article_ids: Sequence[int]) -> set[int]:
+        """Which of these articles are already in this channel's outbox (sent or queued)."""
+        if not article_ids:
+            return set()
+        rows = await self._db.fetchall(
+            "SELECT article_id FROM deliveries WHERE channel_id = ? AND article_id IN "
+            f"({','.join('?' * len(article_ids))})", (channel_id, *article_ids))
+        return {int(row[0]) for row in rows}
 
     async def delivered_at(self, channel_id: str, article_id: int) -> datetime | None:
         """When this article went out to this channel (None: not sent there)."""

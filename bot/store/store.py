@@ -11,7 +11,11 @@ from bot.store.articles import ArticleStore
 from bot.store.channels import ChannelStore
 from bot.store.db import Database, open_database
 from bot.store.deliveries import DeliveryStore
+from bot.store.failing import FailingStore
 from bot.store.feeds import FeedStore
+from bot.store.identity import IdentityStore
+from bot.store.prune import PruneStore
+from bot.store.runtime import RuntimeStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +27,10 @@ class Store:
     articles: ArticleStore
     channels: ChannelStore
     deliveries: DeliveryStore
+    pruned: PruneStore
+    runtime: RuntimeStore
+    identity: IdentityStore
+    failing: FailingStore
 
 
 @asynccontextmanager
@@ -30,4 +38,6 @@ async def open_store(path: Path) -> AsyncIterator[Store]:
     """Open and migrate the database at `path`; close it on exit."""
     async with open_database(path) as db:
         yield Store(db=db, feeds=FeedStore(db), articles=ArticleStore(db),
-                    channels=ChannelStore(db), deliveries=DeliveryStore(db))
+                    channels=ChannelStore(db), deliveries=DeliveryStore(db),
+                    pruned=PruneStore(db), runtime=RuntimeStore(db),
+                    identity=IdentityStore(db), failing=FailingStore(db))

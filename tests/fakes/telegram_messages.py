@@ -1,4 +1,4 @@
-"""Message handlers of the fake: sendMessage, editMessageText, deleteMessage, callbacks.
+"""Message handlers of the fake: sendMessage, edits, deleteMessage, callbacks.
 
 Validation follows the real server: chat reachability (403s), forum threads, reply targets,
 inline keyboards, parse_mode (HTML fully parsed) and the 4096 UTF-16 code unit limit.
@@ -222,8 +222,8 @@ def _find_record(state: FakeState, chat_id: int, message_id: int) -> SentMessage
     return None
 
 
-async def edit_message_text(state: FakeState, params: Params) -> JSON:
-    """editMessageText for chat messages (inline_message_id is not supported)."""
+def _editable(state: FakeState, params: Params) -> tuple[FakeChat, SentMessage]:
+    """The chat and the bot message an edit names (inline_message_id is not supported)."""
     if params.has("inline_message_id"):
         raise bad_request("MESSAGE_ID_INVALID")
     chat = writable_chat(state, params)
@@ -233,6 +233,23 @@ async def edit_message_text(state: FakeState, params: Params) -> JSON:
     record = _find_record(state, chat.id, message_id)
     if record is None:
         raise bad_request("message can't be edited")
+    return chat, record
+
+
+def _store_edit(state: FakeState, chat: FakeChat, record: SentMessage, edited: SentMessage
+                ) -> JSON:
+    """Record an accepted edit and return the Message as it now is."""
+    state.sent[state.sent.index(record)] = edited
+    state.edits.append(edited)
+    message = _message_json(state, chat, edited) | {"edit_date": int(time.time())}
+    chat.messages[edited.message_id] = message
+    state.signal.fire()
+    return message
+
+
+async def edit_message_text(state: FakeState, params: Params) -> JSON:
+    """editMessageText for chat messages."""
+    chat, record = _editable(state, params)
     markup = _reply_markup(params)
     text, entities, mode = parse_text(params)
     if (text, entities, markup) == (record.text, record.entities, record.reply_markup):
@@ -246,12 +263,16 @@ async def edit_message_text(state: FakeState, params: Params) -> JSON:
         reply_markup=markup,
         link_preview_disabled=_link_preview_disabled(params),
     )
-    state.sent[state.sent.index(record)] = edited
-    state.edits.append(edited)
-    message = _message_json(state, chat, edited) | {"edit_date": int(time.time())}
-    chat.messages[message_id] = message
-    state.signal.fire()
-    return message
+    return _store_edit(state, chat, record, edited)
+
+
+async def edit_message_reply_markup(state: FakeState, params: Params) -> JSON:
+    """editMessageReplyMarkup: a new inline keyboard, or none when reply_markup is absent."""
+    chat, record = _editable(state, params)
+    markup = _reply_markup(params)
+    if markup == record.reply_markup:
+        raise bad_request(NOT_MODIFIED)
+    return _store_edit(state, chat, record, dataclasses.replace(record, reply_markup=markup))
 
 
 async def delete_message(state: FakeState, params: Params) -> bool:

@@ -1,6 +1,7 @@
 """Bot API method handlers of the fake: chats, members, commands, updates.
 
-Message sending and editing live in :mod:`tests.fakes.telegram_messages`. Every handler takes
+Message sending and editing live in :mod:`tests.fakes.telegram_messages`, webhooks in
+:mod:`tests.fakes.telegram_webhook`. Every handler takes
 the shared state and the request parameters and returns the ``result`` value, or raises
 :class:`ApiError` with the wording the real server uses.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from tests.fakes.telegram_messages import (
     answer_callback_query,
     delete_message,
+    edit_message_reply_markup,
     edit_message_text,
     require_chat,
     send_chat_action,
@@ -27,6 +29,12 @@ from tests.fakes.telegram_state import (
     IssuedQuery,
     Params,
     bad_request,
+)
+from tests.fakes.telegram_webhook import (
+    WEBHOOK_CONFLICT,
+    delete_webhook,
+    get_webhook_info,
+    set_webhook,
 )
 from tests.fakes.telegram_world import JSON, FakeChat
 
@@ -50,6 +58,8 @@ async def get_me(state: FakeState, params: Params) -> JSON:
 
 async def get_updates(state: FakeState, params: Params) -> list[JSON]:
     """getUpdates: confirm by offset, filter future updates, long-poll up to ``timeout``."""
+    if state.webhook is not None:
+        raise ApiError(409, WEBHOOK_CONFLICT)
     queue = state.updates
     queue.poll_generation += 1
     generation = queue.poll_generation
@@ -71,13 +81,6 @@ async def get_updates(state: FakeState, params: Params) -> list[JSON]:
     batch = queue.pending[:limit]
     queue.delivered.extend(u for u in batch if u not in queue.delivered)
     return batch
-
-
-async def delete_webhook(state: FakeState, params: Params) -> bool:
-    """deleteWebhook: there never is a webhook; optionally drop pending updates."""
-    if params.flag("drop_pending_updates"):
-        state.updates.clear()
-    return True
 
 
 def _scope_key(state: FakeState, params: Params) -> tuple[tuple[Any, ...], str]:
@@ -186,12 +189,15 @@ async def close_or_log_out(state: FakeState, params: Params) -> bool:
 HANDLERS: dict[str, Handler] = {
     "getme": get_me,
     "getupdates": get_updates,
+    "setwebhook": set_webhook,
     "deletewebhook": delete_webhook,
+    "getwebhookinfo": get_webhook_info,
     "setmycommands": set_my_commands,
     "getmycommands": get_my_commands,
     "deletemycommands": delete_my_commands,
     "sendmessage": send_message,
     "editmessagetext": edit_message_text,
+    "editmessagereplymarkup": edit_message_reply_markup,
     "deletemessage": delete_message,
     "sendchataction": send_chat_action,
     "answercallbackquery": answer_callback_query,

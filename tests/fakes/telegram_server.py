@@ -36,7 +36,9 @@ from tests.fakes.telegram_state import (
     Params,
     RecordedRequest,
     SentMessage,
+    Webhook,
 )
+from tests.fakes.telegram_webhook import deliver
 from tests.fakes.telegram_world import (
     JSON,
     FakeChat,
@@ -266,6 +268,16 @@ class FakeTelegram:
         }
         return self.inject("callback_query", query)
 
+    async def deliver_webhook(self, update: JSON, *, secret_token: str | None = None) -> int:
+        """POST ``update`` to the registered webhook with its secret header; the HTTP status.
+
+        ``secret_token`` overrides the registered secret (to play an impostor).
+        """
+        hook = self.state.webhook
+        if hook is None:
+            raise LookupError("no webhook is set")
+        return await deliver(self.state, update, secret_token or hook.secret_token)
+
     def post_in_channel(self, chat_id: int, text: str) -> JSON:
         """A post appears in a channel; admins bots receive it as ``channel_post``."""
         chat = self.world.chats[chat_id]
@@ -294,6 +306,11 @@ class FakeTelegram:
             for m in self.state.sent
             if m.chat_id == chat_id and (thread_id is None or m.thread_id == thread_id)
         ]
+
+    @property
+    def webhook(self) -> Webhook | None:
+        """The webhook setWebhook registered (None while the bot polls)."""
+        return self.state.webhook
 
     @property
     def edits(self) -> list[SentMessage]:

@@ -149,6 +149,16 @@ class IssuedQuery:
 
 
 @dataclass
+class Webhook:
+    """The webhook setWebhook registered: where updates go and the secret they carry."""
+
+    url: str
+    secret_token: str | None
+    allowed_updates: list[str] | None = None
+    max_connections: int = 40
+
+
+@dataclass
 class RecordedRequest:
     """One HTTP call the bot made: method name as called, decoded parameters, HTTP status."""
 
@@ -214,3 +224,4 @@ class FakeState:
     requests: list[RecordedRequest] = field(default_factory=list)
     closing: bool = False
     callback_timeout: float = 15.0
+    webhook: Webhook | None = None

@@ -1,0 +1,120 @@
+"""What every benchmark shares: the corpus, CPU and memory readings, loop lag, tables."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def load_corpus(corpus: Path) -> list[tuple[str, bytes]]:
+    """Every feed file of the corpus as (name, bytes)."""
+    return [(p.name, p.read_bytes()) for p in sorted(corpus.iterdir())
+            if p.suffix in (".xml", ".json", ".rss", ".atom")]
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            tree.setdefault(int(fields[1]), []).append(int(entry.name))
+    return tree
+
+
+def descendants(pid: int) -> list[int]:
+    """Live processes below `pid` (worker processes under a forkserver included)."""
+    tree, found, todo = _children(), [], [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its live descendants (parse workers)."""
+    total = time.process_time()
+    for pid in descendants(os.getpid()):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_peak_rss_mb() -> float:
+    """The largest peak resident memory among live descendants, in MB."""
+    peaks = [0.0]
+    for pid in descendants(os.getpid()):
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return max(peaks)
+
+
+@dataclass
+class LoopLag:
+    """Measures how late the event loop runs a 5 ms timer: the longest block wins."""
+
+    worst_ms: float = 0.0
+    samples: list[float] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LoopLag:
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+    async def _watch(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.005)
+            late = (time.perf_counter() - start - 0.005) * 1000
+            self.samples.append(late)
+            self.worst_ms = max(self.worst_ms, late)
+
+
+def table(title: str, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+    """Print an aligned table."""
+    cells = [tuple(_cell(v) for v in row) for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                    for i, (h, w) in enumerate(zip(header, widths, strict=True))))
+    for row in cells:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The `share` percentile (0..1) of values, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0

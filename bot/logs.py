@@ -1,0 +1,82 @@
+"""Logging: text or JSON lines, each carrying the feed and channel ids of its context."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+FEED_ID: ContextVar[int | None] = ContextVar("feed_id", default=None)
+CHANNEL_ID: ContextVar[str | None] = ContextVar("channel_id", default=None)
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
+
+
+def bind(*, feed_id: int | None = None, channel_id: str | None = None) -> None:
+    """Tag every later log line of this task (tasks copy the context: no leaks out)."""
+    if feed_id is not None:
+        FEED_ID.set(feed_id)
+    if channel_id is not None:
+        CHANNEL_ID.set(channel_id)
+
+
+@contextmanager
+def log_context(*, feed_id: int | None = None, channel_id: str | None = None) -> Iterator[None]:
+    """Tag the log lines written inside the block."""
+    feed = FEED_ID.set(feed_id) if feed_id is not None else None
+    channel = CHANNEL_ID.set(channel_id) if channel_id is not None else None
+    try:
+        yield
+    finally:
+        if channel is not None:
+            CHANNEL_ID.reset(channel)
+        if feed is not None:
+            FEED_ID.reset(feed)
+
+
+class ContextFilter(logging.Filter):
+    """Copies the context's ids onto each record (`feed_id`, `channel_id`, `context`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Annotate, never drop."""
+        feed_id = getattr(record, "feed_id", None) or FEED_ID.get()
+        channel_id = getattr(record, "channel_id", None) or CHANNEL_ID.get()
+        record.feed_id, record.channel_id = feed_id, channel_id
+        parts = [f"feed={feed_id}" if feed_id is not None else "",
+                 f"channel={channel_id}" if channel_id is not None else ""]
+        shown = " ".join(p for p in parts if p)
+        record.context = f" [{shown}]" if shown else ""
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, ids, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line."""
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        for key in ("feed_id", "channel_id"):
+            value = getattr(record, key, None)
+            if value is not None:
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def setup_logging(level: str, fmt: str, stream: TextIO) -> None:
+    """Configure the root logger once, for the whole process (the only global state)."""
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise

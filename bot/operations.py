@@ -1,0 +1,89 @@
+"""The host's CLI commands: OPML import and export, backups, the health check."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.app import Core, address_check, open_core, utc_now
+from bot.chat.feed_transfer import FeedTransfer
+from bot.config import Config
+from bot.feeds.opml import MAX_OPML_BYTES, OpmlError
+from bot.health import liveness
+from bot.store.backup import backup_database_async
+from bot.store.store import open_store
+
+
+def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`feeds import|export`, `backup` and nothing else (status --check is on status)."""
+    feeds = commands.add_parser("feeds", help="move feeds in and out as OPML")
+    actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    put = actions.add_parser("import", help="add the feeds of an OPML file")
+    put.add_argument("file", type=Path, metavar="FILE.opml")
+    put.add_argument("--channel", help="the channel that follows them (default: the first)")
+    get = actions.add_parser("export", help="write the feeds as an OPML file")
+    get.add_argument("file", type=Path, metavar="FILE.opml")
+    get.add_argument("--channel", help="only this channel's feeds (default: every feed)")
+    for sub in (put, get):
+        sub.add_argument("-c", "--config", default=argparse.SUPPRESS,
+                         help="config file (default: config.toml)")
+    backup = commands.add_parser("backup", help="copy the live database to PATH, consistently")
+    backup.add_argument("path", type=Path, metavar="PATH")
+
+
+def _transfer(core: Core) -> FeedTransfer:
+    return FeedTransfer(core.store, core.digests, address_check(core.config), utc_now,
+                        core.config.model.fetch.interval)
+
+
+async def feeds_command(config: Config, args: argparse.Namespace) -> int:
+    """`newsbot feeds import FILE [--channel ID]` and `newsbot feeds export FILE`."""
+    async with open_core(config, console_fallback=True) as core:
+        channels = [c.id for c in await core.digests.channels()]
+        if args.channel is not None and args.channel not in channels:
+            print(f"newsbot: no channel {args.channel!r} (channels: {', '.join(channels)})",
+                  file=sys.stderr)
+            return 2
+        if args.feeds_command == "export":
+            text = await _transfer(core).export_opml(args.channel)
+            args.file.write_text(text, encoding="utf-8")
+            print(f"Wrote {text.count('<outline ')} feeds to {args.file}.")
+            return 0
+        try:
+            data = _read_opml(args.file)
+            report = await _transfer(core).import_opml(args.channel or channels[0], data)
+        except (OSError, OpmlError) as error:
+            print(f"newsbot: {args.file}: {error}", file=sys.stderr)
+            return 1
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _read_opml(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(MAX_OPML_BYTES + 1)  # one byte more: parse_opml names the limit
+
+
+async def backup_command(config: Config, args: argparse.Namespace) -> int:
+    """`newsbot backup PATH`: the online backup, safe while the bot runs."""
+    pages = await backup_database_async(config.database, args.path)
+    print(f"Backed up {config.database} to {args.path} ({pages} pages).")
+    return 0
+
+
+async def check_health(config: Config) -> int:
+    """`newsbot status --check`: 0 when the bot runs and no loop stalled, else 1 and why.
+
+    Reads only the heartbeat row (no fetcher, no workers): cheap enough for a HEALTHCHECK.
+    """
+    if not config.database.exists():
+        print("unhealthy: no database yet: the bot has never run", file=sys.stderr)
+        return 1
+    async with open_store(config.database) as store:
+        alive = liveness(await store.runtime.heartbeat(), utc_now())
+    if not alive.healthy:
+        print(f"unhealthy: {alive.reason}", file=sys.stderr)
+        return 1
+    print("healthy")
+    return 0

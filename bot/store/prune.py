@@ -1,0 +1,47 @@
+"""Pruning: old articles go, their dedup keys stay (for longer) so nothing is posted twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.store.db import Database, to_ts
+
+_CHUNK = 500
+
+
+class PruneStore:
+    """Queries on seen_keys, the dedup memory of pruned articles."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def prune_articles(self, before: datetime) -> int:
+        """Delete articles first seen before `before`, keeping their keys; returns deleted."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO seen_keys (feed_id, dedup_key, seen) "
+                "SELECT feed_id, dedup_key, first_seen FROM articles WHERE first_seen < ? "
+                "ON CONFLICT (feed_id, dedup_key) DO NOTHING", (to_ts(before),))
+            await conn.execute("DELETE FROM digests WHERE done IS NOT NULL AND created < ?",
+                               (to_ts(before),))
+            cursor = await conn.execute("DELETE FROM articles WHERE first_seen < ?",
+                                        (to_ts(before),))
+            return max(cursor.rowcount, 0)
+
+    async def forget_keys(self, before: datetime) -> int:
+        """Drop the dedup memory of articles first seen before `before`; returns dropped."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM seen_keys WHERE seen < ?", (to_ts(before),))
+            return max(cursor.rowcount, 0)
+
+    async def known_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
+        """The subset of this feed's dedup keys that belonged to pruned articles."""
+        known: set[str] = set()
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            rows = await self._db.fetchall(
+                "SELECT dedup_key FROM seen_keys WHERE feed_id = ? AND dedup_key IN "
+                f"({','.join('?' * len(chunk))})", (feed_id, *chunk))
+            known.update(row[0] for row in rows)
+        return known

@@ -1,0 +1,176 @@
+"""Hostile servers and URLs: a canary proves no forbidden request; bombs, drips, huge heads."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator
+
+import brotli
+import pytest
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from bot.feeds.fetch import Fetcher, FetchLimits
+from bot.feeds.guard import IPAddress, is_public_address
+from tests.fakes.feed_server import FeedServer, Script
+from tests.fakes.raw_http import RawServer, response
+
+INTERNET = ipaddress.ip_address("127.0.0.1")
+CANARY_HOST = "127.0.0.2"
+LIMITS = FetchLimits(timeout_s=3.0, max_bytes=64 * 1024)
+FEED = b'<rss version="2.0"><channel><title>ok</title></channel></rss>'
+
+
+def internet_or_public(address: IPAddress) -> bool:
+    """The real guard, except that 127.0.0.1 stands in for the internet."""
+    return address == INTERNET or is_public_address(address)
+
+
+class NamesResolver(AbstractResolver):
+    """A DNS of our own: each test host name resolves to the addresses listed for it."""
+
+    def __init__(self, names: dict[str, list[str]]) -> None:
+        self.names = names
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        """The listed addresses of a name; unknown names fail like NXDOMAIN."""
+        if host not in self.names:
+            raise OSError(f"no such host {host}")
+        return [ResolveResult(hostname=host, host=address, port=port, family=socket.AF_INET,
+                              proto=0, flags=socket.AI_NUMERICHOST)
+                for address in self.names[host]]
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+
+NAMES = {"public.test": ["127.0.0.1"], "canary.test": [CANARY_HOST],
+         "mixed.test": [CANARY_HOST, "127.0.0.1"]}
+
+
+@pytest.fixture
+async def canary() -> AsyncIterator[RawServer]:
+    """A server on a private address; any connection to it is a failed defence."""
+    async with RawServer([(0, response(b"secret"))], host=CANARY_HOST) as server:
+        yield server
+
+
+async def _fetch(url: str) -> str:
+    async with Fetcher(LIMITS, internet_or_public, NamesResolver(NAMES)) as fetcher:
+        return (await fetcher.fetch(url)).error
+
+
+async def test_the_internet_stand_in_is_reachable(feed_server: FeedServer) -> None:
+    """The injected guard lets 127.0.0.1 through, by address and by name (the control case)."""
+    assert await _fetch(feed_server.url("atom.xml")) == ""
+    named = feed_server.url("atom.xml").replace("127.0.0.1", "public.test")
+    assert await _fetch(named) == ""
+
+
+@pytest.mark.parametrize("spelling", [
+    CANARY_HOST, "2130706434", "0x7f000002", "0177.0.0.2", "127.2", "[::ffff:127.0.0.2]",
+    "[::ffff:7f00:2]", "canary.test"])
+async def test_private_target_is_never_contacted(canary: RawServer, spelling: str) -> None:
+    """The canary's address in any spelling, or a name resolving to it, is refused unseen."""
+    error = await _fetch(canary.url(host=spelling))
+    assert error.startswith("refused:")
+    assert canary.connections == 0
+
+
+@pytest.mark.parametrize("target", ["address", "name"])
+async def test_redirect_to_a_private_target_is_refused(canary: RawServer,
+                                                       feed_server: FeedServer,
+                                                       target: str) -> None:
+    """A public feed redirecting to the canary (by address or by name) never reaches it."""
+    host = CANARY_HOST if target == "address" else "canary.test"
+    feed_server.script("hop", Script(status=302, headers={"Location": canary.url(host=host)}))
+    error = await _fetch(feed_server.url("hop"))
+    assert error.startswith("refused:")
+    assert feed_server.requests["hop"] == 1 and canary.connections == 0
+
+
+async def test_name_with_a_private_and_a_public_address_uses_only_the_public(
+        canary: RawServer) -> None:
+    """Of the addresses a name resolves to, the private ones are dropped before connecting."""
+    async with RawServer([(0, response(FEED))]) as public:
+        error = await _fetch(f"http://mixed.test:{public.port}/feed")
+        rebound = await _fetch(f"http://mixed.test:{canary.port}/feed")
+    assert error == "" and public.requests == 1
+    assert rebound.startswith("cannot connect") or rebound.startswith("refused:")
+    assert canary.connections == 0
+
+
+@pytest.mark.parametrize(("address", "public"), [
+    ("8.8.8.8", True), ("2606:4700:4700::1111", True), ("2002:808:808::", True),
+    ("64:ff9b::808:808", True), ("::ffff:8.8.8.8", True),
+    ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
+    ("100.64.0.1", False), ("100.127.255.254", False), ("169.254.169.254", False),
+    ("fd00:ec2::254", False), ("::1", False), ("::ffff:127.0.0.1", False),
+    ("::ffff:169.254.169.254", False), ("2002:7f00:1::", False), ("2002:a9fe:a9fe::", False),
+    ("64:ff9b::7f00:1", False), ("64:ff9b::a9fe:a9fe", False), ("64:ff9b:1::a00:1", False),
+    ("224.0.0.1", False), ("239.255.255.250", False), ("ff02::1", False), ("ff0e::1", False),
+    ("0.0.0.0", False), ("::", False), ("240.0.0.1", False), ("255.255.255.255", False),
+    ("fe80::1", False), ("fc00::1", False), ("198.18.0.1", False), ("192.0.2.1", False),
+])
+def test_is_public_address(address: str, public: bool) -> None:
+    """Only globally routable unicast is public; IPv4 hidden in IPv6 is judged unwrapped."""
+    assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+async def _serve(script: list[tuple[float, bytes]], limits: FetchLimits = LIMITS
+                 ) -> tuple[str, float, RawServer]:
+    async with RawServer(script) as server, Fetcher(limits, internet_or_public) as fetcher:
+        start = time.monotonic()
+        result = await fetcher.fetch(server.url())
+        return result.error, time.monotonic() - start, server
+
+
+@pytest.mark.parametrize("encoding", ["br", "deflate", "gzip"])
+async def test_compression_bombs_stop_at_the_cap(encoding: str) -> None:
+    """64 MiB of zeros compressed to a few KiB: cut off at the cap without inflating it all."""
+    zeros = b"\0" * (64 * 1024 * 1024)
+    packed = {"br": lambda: brotli.compress(zeros, quality=1),  # type: ignore[no-untyped-call]
+              "deflate": lambda: zlib.compress(zeros, 9),
+              "gzip": lambda: zlib.compress(zeros, 9, wbits=31)}[encoding]()
+    tracemalloc.start()
+    try:
+        error, _, _ = await _serve([(0, response(packed, headers=[
+            f"Content-Encoding: {encoding}"]))])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error == "larger than 64 KiB"
+    assert peak < 16 * 1024 * 1024
+
+
+async def test_declared_length_over_the_cap_is_refused_before_reading() -> None:
+    """A Content-Length over the cap is refused at once, though no body byte has come."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n"
+    error, took, _ = await _serve([(0, head)])
+    assert error == "larger than 64 KiB" and took < 1
+
+
+async def test_dripping_server_is_cut_off_by_the_deadline() -> None:
+    """One byte every 0.2 s keeps every read alive, but the whole fetch has a deadline."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+    error, took, _ = await _serve([(0, head)] + [(0.2, b"x")] * 100, FetchLimits(timeout_s=1))
+    assert error == "timed out after 1 s" and took < 2
+
+
+async def test_dripping_headers_are_cut_off_by_the_deadline() -> None:
+    """A status line followed by one header every 0.2 s never finishes: the deadline ends it."""
+    script = [(0, b"HTTP/1.1 200 OK\r\n")] + [(0.2, b"X-Slow: y\r\n")] * 100
+    error, took, _ = await _serve(script, FetchLimits(timeout_s=1))
+    assert error == "timed out after 1 s" and took < 2
+
+
+@pytest.mark.parametrize("headers", [
+    [f"X-Big: {'a' * 100_000}"], [f"X-H{i}: v" for i in range(20_000)]])
+async def test_huge_headers_are_refused(headers: list[str]) -> None:
+    """One enormous header, or thousands of them, is refused with a short reason."""
+    error, took, _ = await _serve([(0, response(FEED, headers=headers))])
+    assert error == "the response headers were too large or malformed" and took < 2

@@ -1,0 +1,80 @@
+"""Logs: JSON lines and text lines carry the feed and channel ids of their context."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from bot.logs import bind, log_context, setup_logging
+
+Capture = Callable[[str], io.StringIO]
+
+
+@pytest.fixture
+def capture() -> Iterator[Capture]:
+    """Set up logging into a buffer for one format; restore the root logger after."""
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    stream = io.StringIO()
+
+    def configure(fmt: str) -> io.StringIO:
+        setup_logging("INFO", fmt, stream)
+        return stream
+
+    yield configure
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in saved:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def test_json_lines_carry_context_ids(capture: Capture) -> None:
+    """Inside a context, each JSON line has feed_id and channel_id; outside it, neither."""
+    stream = capture("json")
+    log = logging.getLogger("newsbot.test")
+    with log_context(feed_id=7, channel_id="discord:1"):
+        log.warning("fetch failed: %s", "timeout")
+    log.info("outside")
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inside["message"] == "fetch failed: timeout" and inside["level"] == "WARNING"
+    assert inside["feed_id"] == 7 and inside["channel_id"] == "discord:1"
+    assert "feed_id" not in outside and "channel_id" not in outside
+
+
+def test_text_lines_end_with_the_ids(capture: Capture) -> None:
+    """The text format appends [feed=.. channel=..] where they apply."""
+    stream = capture("text")
+    with log_context(channel_id="telegram:-100"):
+        logging.getLogger("newsbot.test").info("sent")
+    assert stream.getvalue().rstrip().endswith("sent [channel=telegram:-100]")
+
+
+def test_exceptions_are_one_json_line(capture: Capture) -> None:
+    """A traceback stays inside its JSON line."""
+    stream = capture("json")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("newsbot.test").exception("failed")
+    [line] = stream.getvalue().splitlines()
+    assert "ValueError: boom" in json.loads(line)["exception"]
+
+
+async def test_bind_stays_inside_its_task(capture: Capture) -> None:
+    """bind() in a task tags that task's lines and not the caller's."""
+    stream = capture("json")
+
+    async def poll() -> None:
+        bind(feed_id=3)
+        logging.getLogger("newsbot.test").info("in task")
+
+    await asyncio.create_task(poll())
+    logging.getLogger("newsbot.test").info("after")
+    task_line, after = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert task_line["feed_id"] == 3 and "feed_id" not in after

@@ -1,0 +1,98 @@
+"""Metrics: the Prometheus text, the endpoint on loopback, what the parts count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.app import open_core
+from bot.chat.request import Caller
+from bot.config import ConfigError, load_config
+from bot.digest.service import ChannelGone, SentCallback
+from bot.health import count_outcomes
+from bot.metrics import MeteredSender, Metrics, MetricsServer
+from bot.model import Digest
+from tests.fakes.feed_server import FeedServer
+
+MEMBER = Caller(channel_id="discord:1", user_id="discord:7", is_moderator=False)
+
+
+class GoneSender:
+    """A sender whose channel has been deleted."""
+
+    def handles(self, channel_id: str) -> bool:
+        """Every channel."""
+        return True
+
+    async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
+        """Always refuse."""
+        raise ChannelGone("deleted")
+
+
+def test_exposition_is_prometheus_text() -> None:
+    """Counters and the histogram come out in the text format, labels escaped."""
+    metrics = Metrics()
+    metrics.fetches.inc("ok")
+    metrics.fetches.inc("ok")
+    metrics.deliveries.inc("discord", 'se"nt')
+    metrics.command_seconds.observe(0.02, "search")
+    text = metrics.exposition()
+    assert "# TYPE newsbot_fetches_total counter\n" in text
+    assert 'newsbot_fetches_total{outcome="ok"} 2\n' in text
+    assert 'newsbot_deliveries_total{platform="discord",outcome="se\\"nt"} 1\n' in text
+    assert 'newsbot_command_seconds_bucket{command="search",le="0.01"} 0\n' in text
+    assert 'newsbot_command_seconds_bucket{command="search",le="0.025"} 1\n' in text
+    assert 'newsbot_command_seconds_bucket{command="search",le="+Inf"} 1\n' in text
+    assert 'newsbot_command_seconds_count{command="search"} 1\n' in text
+
+
+async def test_endpoint_serves_metrics_on_loopback() -> None:
+    """GET /metrics answers the exposition as text/plain."""
+    metrics = Metrics()
+    metrics.articles_stored.inc(amount=5)
+    async with MetricsServer(metrics, "127.0.0.1:0") as server, \
+            aiohttp.ClientSession() as http, \
+            http.get(f"http://127.0.0.1:{server.port}/metrics") as resp:
+        body = await resp.text()
+        kind = resp.headers["Content-Type"]
+    assert kind.startswith("text/plain") and "newsbot_articles_stored_total 5\n" in body
+
+
+async def test_deliveries_are_counted_by_platform_and_outcome() -> None:
+    """A refused delivery counts as gone on its platform, and still raises."""
+    metrics = Metrics()
+    sender = MeteredSender(GoneSender(), metrics)
+
+    async def sent(indices: Sequence[int], message_id: str) -> None:
+        return None
+
+    with pytest.raises(ChannelGone):
+        await sender.send_digest("telegram:-1", Digest("telegram:-1", "t", datetime.now(UTC)),
+                                 sent)
+    assert metrics.deliveries.value("telegram", "gone") == 1
+
+
+async def test_polls_and_commands_are_counted(write_config: Callable[[str], Path],
+                                              feed_server: FeedServer) -> None:
+    """A poll round counts fetches and stories; a command records its latency."""
+    path = write_config(f'[fetch]\nallow_private_addresses = true\n[[feeds]]\n'
+                        f'url = "{feed_server.url("world_news.xml")}"\n'
+                        f'[[feeds]]\nurl = "{feed_server.url("malformed.xml")}"\n'
+                        '[[channels]]\nid = "discord:1"\n')
+    async with open_core(load_config(path, environ={})) as core:
+        count_outcomes(core.metrics, await core.poller.poll_due())
+        await core.commands.handle(MEMBER, "/latest")
+    assert core.metrics.fetches.value("ok") == 1 and core.metrics.fetches.value("error") == 1
+    assert core.metrics.articles_stored.value() > 0
+    assert 'newsbot_command_seconds_count{command="latest"} 1' in core.metrics.exposition()
+
+
+def test_listen_address_is_validated(write_config: Callable[[str], Path]) -> None:
+    """A listen value without a port is a config error naming the key."""
+    path = write_config('[metrics]\nlisten = "localhost"\n')
+    with pytest.raises(ConfigError, match=r"metrics\.listen: .* is not host:port"):
+        load_config(path, environ={})
