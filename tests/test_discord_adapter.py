@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -271,6 +272,18 @@ async def test_forbidden_channel_is_paused(rig: Rig) -> None:
     reason = await rig.core.store.channels.paused_reason(rig.channel_id)
     assert "403" in reason
     assert rig.fake.channel_messages(rig.news.id) == []
+
+
+async def test_moderators_are_told_where_the_bot_still_can_post(rig: Rig) -> None:
+    """Losing a channel is announced once in another channel of the server."""
+    general = rig.fake.add_channel(rig.guild.id, "general")
+    await rig.fake.announce_channel(general.id, "CHANNEL_CREATE")
+    await asyncio.sleep(0.3)  # the client takes the gateway event in its own time
+    rig.fake.set_overwrite(rig.news.id, rig.fake.bot.id, deny=VIEW_CHANNEL, member=True)
+    await rig.core.digests.post_now(rig.channel_id)
+    [notice] = rig.fake.channel_messages(general.id)
+    assert notice.content.startswith(f"I can no longer post news digests in <#{rig.news.id}>")
+    assert notice.allowed_mentions == {"parse": []}
 
 
 async def test_forum_gets_one_post_per_digest(rig: Rig) -> None:

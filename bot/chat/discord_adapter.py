@@ -121,8 +121,33 @@ class DiscordAdapter:
         return channel_id.startswith(PREFIX) and channel_id[len(PREFIX):].isdigit()
 
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
-        """Post the digest; ChannelGone when Discord says the channel is gone or forbidden."""
-        await post_digest(await self._target(channel_id), digest, sent)
+        """Post the digest; ChannelGone when Discord says the channel is gone or forbidden,
+        after telling the server's moderators in a channel where the bot still can post."""
+        try:
+            await post_digest(await self._target(channel_id), digest, sent)
+        except ChannelGone as gone:
+            await self._tell_moderators(int(channel_id[len(PREFIX):]), str(gone))
+            raise
+
+    async def _tell_moderators(self, snowflake: int, reason: str) -> None:
+        """One notice in the server's system channel, else its first channel open to us."""
+        channel = self._client.get_channel(snowflake)
+        guild = getattr(channel, "guild", None)
+        if not isinstance(guild, discord.Guild):
+            return  # the channel is deleted and forgotten: there is no server to tell
+        text = (f"I can no longer post news digests in <#{snowflake}>: {reason}. A moderator "
+                "can give me View Channel, Send Messages and Embed Links there, then run "
+                "/subscribe in it to resume.")
+        for candidate in [guild.system_channel, *guild.text_channels]:
+            if candidate is None or candidate.id == snowflake:
+                continue
+            allowed = candidate.permissions_for(guild.me)
+            if allowed.view_channel and allowed.send_messages:
+                try:
+                    await candidate.send(text, allowed_mentions=NO_MENTIONS)
+                    return
+                except discord.HTTPException:
+                    continue
 
     async def _target(self, channel_id: str) -> Postable:
         snowflake = int(channel_id[len(PREFIX):])

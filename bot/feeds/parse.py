@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
+from bot.feeds.fastparse import parse_fast
 from bot.feeds.xml_guard import strip_entity_declarations
 from bot.model import Entry, ParsedFeed
 
@@ -61,23 +62,29 @@ def _looks_like_json(body: bytes) -> bool:
 def _parse_xml_feed(body: bytes, url: str, now: datetime, content_type: str,
                     max_entries: int) -> ParsedFeed:
     body = strip_entity_declarations(body, content_type)  # no entity ever expands
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
-    try:
-        doc = feedparser.parse(body, response_headers=headers, sanitize_html=False,
-                               resolve_relative_uris=False)
-    except Exception as error:  # feedparser raises several undocumented errors
-        raise ParseError(f"feedparser failed: {type(error).__name__}: {error}") from None
-    if not doc.entries and (doc.get("bozo") or not doc.get("version")):
+    # the lxml path gives feedparser's very result where it can vouch for it, else None
+    doc = parse_fast(body, url, content_type) or _feedparser(body, url, content_type)
+    if not doc["entries"] and (doc.get("bozo") or not doc.get("version")):
         reason = doc.get("bozo_exception") or "no feed found"
         raise ParseError(f"not a feed: {reason}")
     feed = doc.get("feed", {})
     lang = str(feed.get("language", ""))
-    raw = [_xml_entry(e, url, lang, now) for e in doc.entries]
+    raw = [_xml_entry(e, url, lang, now) for e in doc["entries"]]
     title = html.unescape(_text(feed.get("title")))  # some feeds escape their title twice
     return ParsedFeed(title=title, link=_text(feed.get("link")), lang=lang,
                       entries=_identify(raw, url, max_entries))
+
+
+def _feedparser(body: bytes, url: str, content_type: str) -> Any:
+    """feedparser's reading of the bytes, sanitizing and URI resolution off."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        return feedparser.parse(body, response_headers=headers, sanitize_html=False,
+                                resolve_relative_uris=False)
+    except Exception as error:  # feedparser raises several undocumented errors
+        raise ParseError(f"feedparser failed: {type(error).__name__}: {error}") from None
 
 
 def _xml_entry(entry: dict[str, Any], base: str, lang: str, now: datetime) -> dict[str, Any]:

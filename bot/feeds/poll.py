@@ -118,7 +118,6 @@ class Poller:
                                           max_entries=self._settings.max_entries)
         keys = [entry.dedup_key for entry in parsed.entries]
         known = await self._store.articles.known_keys(feed.id, keys)
-        known |= await self._store.pruned.known_keys(feed.id, keys)  # pruned stories
         fresh = [entry for entry in parsed.entries if entry.dedup_key not in known]
         fresh = await self._store.identity.unseen(feed.id, fresh, now)  # stories re-keyed
         if feed.full_text:

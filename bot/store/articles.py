@@ -42,13 +42,16 @@ class ArticleStore:
         self._db = db
 
     async def known_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
-        """The subset of this feed's dedup keys already stored (a query per 500 keys)."""
+        """The subset of this feed's dedup keys already seen: stored, or stored and pruned
+        since (a query per 500 keys)."""
         known: set[str] = set()
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
             rows = await self._db.fetchall(
-                "SELECT dedup_key FROM articles WHERE feed_id = ? AND dedup_key IN "
-                f"({','.join('?' * len(chunk))})", (feed_id, *chunk))
+                f"SELECT dedup_key FROM articles WHERE feed_id = ? AND dedup_key IN ({marks}) "
+                f"UNION SELECT dedup_key FROM seen_keys WHERE feed_id = ? AND dedup_key IN "
+                f"({marks})", (feed_id, *chunk, feed_id, *chunk))
             known.update(row[0] for row in rows)
         return known
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from bot.store.db import Database, to_ts
@@ -34,14 +33,3 @@ class PruneStore:
         async with self._db.transaction() as conn:
             cursor = await conn.execute("DELETE FROM seen_keys WHERE seen < ?", (to_ts(before),))
             return max(cursor.rowcount, 0)
-
-    async def known_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
-        """The subset of this feed's dedup keys that belonged to pruned articles."""
-        known: set[str] = set()
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start:start + _CHUNK]
-            rows = await self._db.fetchall(
-                "SELECT dedup_key FROM seen_keys WHERE feed_id = ? AND dedup_key IN "
-                f"({','.join('?' * len(chunk))})", (feed_id, *chunk))
-            known.update(row[0] for row in rows)
-        return known
