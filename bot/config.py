@@ -131,7 +131,7 @@ class FetchSection(_Section):
     notify_after_failures: int = Field(default=5, ge=1)
     disable_after: Duration = 7 * 86400
     max_feeds_per_channel: int = Field(default=50, ge=1)
-    user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
+    user_agent: str = "newsbot/0.1 (RSS digest bot)"
 
 
 class DiscordSection(_Section):

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, ConfigModel, load_config
 
 ROOT = Path(__file__).parent.parent
 
@@ -83,3 +84,26 @@ def test_missing_config_file_is_one_line(tmp_path: Path) -> None:
     """A config path that does not exist is named in the error."""
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "nope.toml", environ={})
+
+
+def test_example_config_documents_every_key() -> None:
+    """Every key the config accepts is in config.example.toml; every value key has a comment."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    lines = [line.lstrip("# ") for line in text.splitlines()]
+    for key, is_section in _config_keys(ConfigModel):
+        if is_section:
+            assert f"[{key}]" in text, f"[{key}] is missing from config.example.toml"
+        else:
+            assert any(line.startswith(f"{key} =") and "#" in line.split("=", 1)[1]
+                       for line in lines), f"{key} has no commented line in config.example.toml"
+
+
+def _config_keys(model: type[BaseModel]) -> set[tuple[str, bool]]:
+    found: set[tuple[str, bool]] = set()
+    for name, info in model.model_fields.items():
+        kinds = (info.annotation, *getattr(info.annotation, "__args__", ()))
+        sections = [k for k in kinds if isinstance(k, type) and issubclass(k, BaseModel)]
+        found.add((name, bool(sections)))
+        for section in sections:
+            found |= _config_keys(section)
+    return found
