@@ -84,12 +84,21 @@ class Digest:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a command or a reply (an OPML list), whatever the platform."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What a chat command answers: text lines and/or stories, rendered per platform."""
 
     text: str = ""
     items: tuple[DigestItem, ...] = ()
     ephemeral: bool = False
+    file: Attachment | None = None
 
 
 @dataclass(frozen=True, slots=True)

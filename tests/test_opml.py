@@ -116,5 +116,6 @@ async def test_chat_import_from_a_link_then_export(feed_server: FeedServer,
                                            f"/feed import {feed_server.url('subs.opml')}")
         exported = await core.commands.handle(MODERATOR, "/feed export")
     assert reply.text.startswith("Imported 1 feeds; 0 were already there, 0 refused.")
-    assert parse_opml(exported.text.encode()) == [OpmlFeed(feed_server.url("world_news.xml"),
+    assert exported.file is not None and exported.file.name == "feeds.opml"
+    assert parse_opml(exported.file.data) == [OpmlFeed(feed_server.url("world_news.xml"),
                                                            "World")]

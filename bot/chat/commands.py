@@ -17,7 +17,7 @@ from bot.enrich.stories import Stories
 from bot.feeds.parse import canonical_url
 from bot.logs import log_context
 from bot.metrics import Metrics
-from bot.model import DigestItem, Reply
+from bot.model import Attachment, DigestItem, Reply
 from bot.status import bot_lines, collect_status
 from bot.store.store import Store
 
@@ -38,6 +38,7 @@ HELP = """newsbot commands
   /help                   this text
 for moderators
   /feed list | add <url> [name] | remove <name or url>
+  /feed import <OPML url or attached file> | export
   /filter show | set <expression> | clear | test <expression>
   /schedule show | set <when> [timezone]     e.g. daily 08:00, weekdays 07:30, every 6h
   /subscribe <feed>   /unsubscribe <feed>"""
@@ -79,13 +80,15 @@ class Commands:
         """Commands only moderators may run."""
         return list(self._moderated)
 
-    async def handle(self, caller: Caller, text: str) -> Reply:
-        """Run one command line such as `/search japan tariffs`; never raises."""
+    async def handle(self, caller: Caller, text: str,
+                     attachment: Attachment | None = None) -> Reply:
+        """Run one command line such as `/search japan tariffs`, with the file sent along if
+        any (only `/feed import` reads it); never raises."""
         started, name = time.perf_counter(), "?"
         with log_context(channel_id=caller.channel_id):
             try:
                 name, rest = split_command(text)
-                return await self.run(caller, name, rest)
+                return await self.run(caller, name, rest, attachment)
             except UserError as error:
                 return Reply(text=str(error), ephemeral=True)
             except Exception:
@@ -97,7 +100,8 @@ class Commands:
                 self._metrics.command_seconds.observe(time.perf_counter() - started,
                                                       name if known else "unknown")
 
-    async def run(self, caller: Caller, name: str, rest: str) -> Reply:
+    async def run(self, caller: Caller, name: str, rest: str,
+                  attachment: Attachment | None = None) -> Reply:
         """Run a parsed command; UserError for unknown commands and refusals."""
         if name in self._public:
             if name in LOOKUPS and not caller.is_moderator:
@@ -106,6 +110,8 @@ class Commands:
         if name in self._moderated:
             if not caller.is_moderator:
                 raise UserError(f"/{name} is for moderators only.")
+            if name == "feed":
+                return await self._moderation.feed(caller, rest.strip(), attachment)
             return await self._moderated[name](caller, rest.strip())
         raise UserError(f"Unknown command /{name}. Try /help.")
 

@@ -66,3 +66,5 @@ class ConsoleAdapter:
                 text = text if text.startswith("/") else "/" + text
                 reply = await self._commands.handle(caller, text)
                 self.print(render_plain(reply))
+                if reply.file is not None:  # an OPML export: small text, shown as it is
+                    self.print(reply.file.data.decode(errors="replace"))

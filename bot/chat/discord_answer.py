@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+from typing import Any
 
 import discord
 
 from bot.chat.commands import Commands
 from bot.chat.discord_post import message_fields
+from bot.chat.feed_transfer import MAX_ATTACHMENT_BYTES, file_too_large
 from bot.chat.render_discord import DiscordMessage, render_discord
 from bot.chat.request import Caller
-from bot.model import Reply
+from bot.model import Attachment, Reply
 
 log = logging.getLogger(__name__)
 Interaction = discord.Interaction[discord.Client]
@@ -59,16 +62,20 @@ class Answerer:
         self._commands = commands
         self._defer_after_s = defer_after_s
 
-    async def answer(self, interaction: Interaction, name: str, rest: str) -> None:
-        """Run `/name rest` for the interaction's user and post the reply; never raises."""
+    async def answer(self, interaction: Interaction, name: str, rest: str,
+                     file: discord.Attachment | None = None) -> None:
+        """Run `/name rest` (with its attached file) for the interaction's user and post
+        the reply; never raises."""
         try:
-            await self._answer(interaction, name, rest)
+            await self._answer(interaction, name, rest, file)
         except Exception:
             log.exception("answering /%s %s failed", name, rest)
             await self._apologize(interaction)
 
-    async def _answer(self, interaction: Interaction, name: str, rest: str) -> None:
-        task = asyncio.create_task(self._run(caller_of(interaction), interaction, name, rest))
+    async def _answer(self, interaction: Interaction, name: str, rest: str,
+                      file: discord.Attachment | None) -> None:
+        task = asyncio.create_task(
+            self._run(caller_of(interaction), interaction, name, rest, file))
         done, _ = await asyncio.wait({task}, timeout=self._defer_after_s)
         if done:
             await respond(interaction, task.result())
@@ -78,14 +85,19 @@ class Answerer:
         await follow_up(interaction, await task, deferred_ephemeral)
 
     async def _run(self, caller: Caller, interaction: Interaction, name: str,
-                   rest: str) -> Reply:
+                   rest: str, file: discord.Attachment | None) -> Reply:
         if caller.is_moderator and subscribes(name, rest):
             missing = missing_permissions(interaction)
             if missing:
                 return Reply(text="I can't post digests here yet: I need "
                                   f"{', '.join(missing)} in this channel. Ask a server admin "
                                   "to grant them, then try again.", ephemeral=True)
-        return await self._commands.handle(caller, f"/{name} {rest}".strip())
+        attachment = None
+        if file is not None and caller.is_moderator:  # nobody else's upload is downloaded
+            if file.size > MAX_ATTACHMENT_BYTES:
+                return Reply(text=file_too_large(file.filename, file.size), ephemeral=True)
+            attachment = Attachment(file.filename, await file.read())
+        return await self._commands.handle(caller, f"/{name} {rest}".strip(), attachment)
 
     async def _apologize(self, interaction: Interaction) -> None:
         try:
@@ -101,10 +113,19 @@ def _messages(reply: Reply) -> list[DiscordMessage]:
     return render_discord(reply) or [DiscordMessage("Done.")]
 
 
+def _upload(reply: Reply) -> dict[str, Any]:
+    """The `file=` argument carrying the reply's file, if it has one (a fresh stream)."""
+    if reply.file is None:
+        return {}
+    return {"file": discord.File(io.BytesIO(reply.file.data), filename=reply.file.name)}
+
+
 async def respond(interaction: Interaction, reply: Reply) -> None:
-    """Answer directly: the first message as the response, the rest as follow-ups."""
+    """Answer directly: the first message (with the file) as the response, the rest as
+    follow-ups."""
     first, *others = _messages(reply)
-    await interaction.response.send_message(**message_fields(first), ephemeral=reply.ephemeral)
+    await interaction.response.send_message(**message_fields(first), ephemeral=reply.ephemeral,
+                                            **_upload(reply))
     for message in others:
         await interaction.followup.send(**message_fields(message), ephemeral=reply.ephemeral)
 
@@ -113,5 +134,8 @@ async def follow_up(interaction: Interaction, reply: Reply, deferred_ephemeral: 
     """Answer after a defer; a private answer to a public 'thinking…' replaces it."""
     if reply.ephemeral and not deferred_ephemeral:
         await interaction.delete_original_response()
+    upload = _upload(reply)
     for message in _messages(reply):
-        await interaction.followup.send(**message_fields(message), ephemeral=reply.ephemeral)
+        await interaction.followup.send(**message_fields(message), ephemeral=reply.ephemeral,
+                                        **upload)
+        upload = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import discord
 from discord import app_commands
@@ -10,7 +10,16 @@ from discord import app_commands
 from bot.chat.discord_suggest import Suggestions
 
 Interaction = discord.Interaction[discord.Client]
-Handle = Callable[[Interaction, str, str], Awaitable[None]]
+
+
+class Handle(Protocol):
+    """Runs `/name rest` for an interaction, with the file attached to it if any."""
+
+    async def __call__(self, interaction: Interaction, name: str, rest: str,
+                       file: discord.Attachment | None = None) -> None:
+        """Answer the interaction."""
+
+
 Tree = app_commands.CommandTree[discord.Client]
 MODERATORS = discord.Permissions(manage_guild=True)
 
@@ -70,7 +79,7 @@ def _group(name: str, description: str) -> app_commands.Group:
 
 
 def add_feed_group(tree: Tree, handle: Handle, suggest: Suggestions) -> None:
-    """`/feed add|remove|list` for moderators."""
+    """`/feed add|remove|list|import|export` for moderators."""
     feed = _group("feed", "Feeds this channel follows (moderators)")
 
     @feed.command(name="add", description="Follow a new feed in this channel")
@@ -87,8 +96,23 @@ def add_feed_group(tree: Tree, handle: Handle, suggest: Suggestions) -> None:
     async def list_(interaction: Interaction) -> None:
         await handle(interaction, "feed", "list")
 
+    add_transfer_commands(feed, handle)
     remove.autocomplete("feed")(suggest.feeds)
     tree.add_command(feed)
+
+
+def add_transfer_commands(feed: app_commands.Group, handle: Handle) -> None:
+    """`/feed import` (an attached OPML file or a link to one) and `/feed export`."""
+
+    @feed.command(name="import", description="Follow every feed of an OPML file")
+    @app_commands.describe(file="The OPML file (up to 1 MiB)", url="Or a link to one")
+    async def import_(interaction: Interaction, file: discord.Attachment | None = None,
+                      url: str = "") -> None:
+        await handle(interaction, "feed", f"import {url}".strip(), file)
+
+    @feed.command(name="export", description="This channel's feeds as an OPML file")
+    async def export(interaction: Interaction) -> None:
+        await handle(interaction, "feed", "export")
 
 
 def add_filter_group(tree: Tree, handle: Handle) -> None:

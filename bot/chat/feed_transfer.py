@@ -13,11 +13,13 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressCheck, BlockedAddress, check_url
 from bot.feeds.opml import OpmlError, OpmlFeed, parse_opml, render_opml
 from bot.feeds.parse import canonical_url
-from bot.model import FeedSpec, Reply
+from bot.model import Attachment, FeedSpec, Reply
 from bot.store.store import Store
 
 Clock = Callable[[], datetime]
 MAX_CHOICES = 5
+MAX_ATTACHMENT_BYTES = 1024 * 1024  # an attached OPML file, checked before download too
+EXPORT_NAME = "feeds.opml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +121,39 @@ class FeedTransfer:
 
 
 async def transfer_command(transfer: FeedTransfer, fetcher: Fetcher, caller: Caller,
-                           action: str, arg: str) -> Reply:
-    """`/feed export` (the channel's feeds as OPML) and `/feed import <url of an OPML file>`."""
+                           action: str, arg: str, attachment: Attachment | None = None) -> Reply:
+    """`/feed export` (the channel's feeds as an OPML file) and `/feed import` of an attached
+    OPML file or of a link to one."""
     if action == "export":
-        return Reply(text=await transfer.export_opml(caller.channel_id), ephemeral=True)
+        opml = await transfer.export_opml(caller.channel_id)
+        return Reply(text=f"This channel's feeds, as an OPML file ({EXPORT_NAME}).",
+                     ephemeral=True, file=Attachment(EXPORT_NAME, opml.encode()))
+    if attachment is not None:
+        return await _import_file(transfer, caller, attachment)
     url = arg.strip()
     if not url:
-        raise UserError("Usage: /feed import <link to an OPML file>")
+        raise UserError("Usage: /feed import <link to an OPML file>, or attach the file")
     document = await fetcher.fetch(url)
     if document.error:
         raise UserError(f"Can't read {url}: {document.error.removeprefix('refused: ')}.")
+    return await _import(transfer, caller, url, document.body)
+
+
+async def _import_file(transfer: FeedTransfer, caller: Caller, attachment: Attachment) -> Reply:
+    if len(attachment.data) > MAX_ATTACHMENT_BYTES:
+        raise UserError(file_too_large(attachment.name, len(attachment.data)))
+    return await _import(transfer, caller, attachment.name, attachment.data)
+
+
+def file_too_large(name: str, size: int) -> str:
+    """The refusal shown for an attached OPML file over the cap (adapters check first)."""
+    return (f"Can't import {name}: the file is {size / 1024:.0f} KiB, more than the "
+            f"{MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB an attached OPML file may have.")
+
+
+async def _import(transfer: FeedTransfer, caller: Caller, source: str, data: bytes) -> Reply:
     try:
-        report = await transfer.import_opml(caller.channel_id, document.body)
+        report = await transfer.import_opml(caller.channel_id, data)
     except OpmlError as error:
-        raise UserError(f"Can't import {url}: {error}.") from None
+        raise UserError(f"Can't import {source}: {error}.") from None
     return Reply(text="\n".join(report.lines()))

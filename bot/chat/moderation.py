@@ -15,7 +15,7 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressCheck, BlockedAddress, check_url
 from bot.feeds.parse import canonical_url
 from bot.feeds.poll import Poller
-from bot.model import Channel, DigestItem, FeedSpec, FeedState, Reply
+from bot.model import Attachment, Channel, DigestItem, FeedSpec, FeedState, Reply
 from bot.store.store import Store
 
 Clock = Callable[[], datetime]
@@ -41,8 +41,9 @@ class Moderation:
         self._clock = clock
         self._interval_s = default_interval_s
 
-    async def feed(self, caller: Caller, rest: str) -> Reply:
-        """`/feed list`, `/feed add <url> [name]`, `/feed remove <name or url>`."""
+    async def feed(self, caller: Caller, rest: str, attachment: Attachment | None = None) -> Reply:
+        """`/feed list`, `/feed add <url> [name]`, `/feed remove <name or url>`, `/feed import`
+        (of the attached OPML file, or a link to one), `/feed export`."""
         action, _, arg = rest.partition(" ")
         if action in ("", "list"):
             return await self._feed_list(caller)
@@ -51,9 +52,10 @@ class Moderation:
         if action == "remove" and arg.strip():
             return await self.unsubscribe(caller, arg.strip())
         if action in ("import", "export"):
-            return await transfer_command(self._transfer, self._fetcher, caller, action, arg)
+            return await transfer_command(self._transfer, self._fetcher, caller, action, arg,
+                                          attachment)
         raise UserError("Usage: /feed list | /feed add <url> [name] | /feed remove <feed> | "
-                        "/feed import <OPML url> | /feed export")
+                        "/feed import <OPML url or attached file> | /feed export")
 
     async def _feed_list(self, caller: Caller) -> Reply:
         channel = await self._digests.channel(caller.channel_id)

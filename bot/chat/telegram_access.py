@@ -101,7 +101,7 @@ class Access:
         In a private chat the user moderates that chat, and may name a group or channel
         they administer as the first argument: `/feed @mychannel add <url>`.
         """
-        text = message.text or ""
+        text = message.text or message.caption or ""  # a document's caption is its command
         if message.chat.type == ChatType.PRIVATE:
             return await self._private(message, text)
         caller = Caller(message_target(message).channel_id, sender_id(message),

@@ -20,7 +20,14 @@ from telegram import (
     Update,
 )
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.chat.adapter import PlatformError
 from bot.chat.commands import Commands
@@ -28,6 +35,7 @@ from bot.chat.render_telegram import render_telegram_messages
 from bot.chat.request import UserError
 from bot.chat.telegram_access import Access, Admins, message_target
 from bot.chat.telegram_buttons import Buttons
+from bot.chat.telegram_documents import IMPORT_CAPTION, is_import_caption, read_document
 from bot.chat.telegram_flood import TELEGRAM_FLOOD_LIMITS, FloodGate, FloodLimits
 from bot.chat.telegram_lookups import lookup_of
 from bot.chat.telegram_send import Poster, gone_reason, parse_target
@@ -49,7 +57,7 @@ DESCRIPTIONS = {
     "digest": "This chat's digest, now",
     "status": "Feeds, failures and the next digest",
     "help": "What the bot can do",
-    "feed": "Moderators: list, add or remove feeds",
+    "feed": "Moderators: list, add, remove, import or export feeds",
     "filter": "Moderators: show, set, clear or test the topic filter",
     "schedule": "Moderators: show or set when the digest comes",
     "subscribe": "Moderators: follow a feed",
@@ -173,6 +181,8 @@ class TelegramAdapter:
         names = ["start", *self._commands.public_names, *self._commands.moderator_names]
         only_new = filters.UpdateType.MESSAGE  # an edited command is not run again
         self._app.add_handler(CommandHandler(names, self._on_command, filters=only_new))
+        imports = only_new & filters.Document.ALL & filters.CaptionRegex(IMPORT_CAPTION)
+        self._app.add_handler(MessageHandler(imports, self._on_document))
         self._app.add_handler(CallbackQueryHandler(self._on_button))
         self._app.add_error_handler(self._on_error)
 
@@ -215,6 +225,20 @@ class TelegramAdapter:
         reply = await self._commands.handle(caller, text)
         await self._buttons.post(message_target(message), message.message_id, reply,
                                  lookup_of(message.chat.id, text, reply))
+
+    async def _on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A document captioned `/feed import`: the OPML file to import."""
+        message = update.effective_message
+        if (message is None or message.document is None
+                or not is_import_caption(message.caption, context.bot.username)):
+            return
+        try:
+            caller, text = await self._access.caller(message)
+            attachment = await read_document(context.bot, caller, message.document)
+        except UserError as error:
+            await self._reply(message, Reply(text=str(error), ephemeral=True))
+            return
+        await self._reply(message, await self._commands.handle(caller, text, attachment))
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:

@@ -40,6 +40,8 @@ class Buttons:
         for index, html in enumerate(pages):
             await self._poster.post(target, html, reply_to if index == 0 else None,
                                     markup if index == len(pages) - 1 else None)
+        if reply.file is not None:
+            await self._poster.upload(target, reply.file.name, reply.file.data, reply_to)
 
     async def press(self, query: CallbackQuery) -> None:
         """Run the pressed button's lookup for whoever pressed it, and always answer the press."""

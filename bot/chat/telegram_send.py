@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
@@ -65,6 +65,12 @@ def gone_reason(error: TelegramError) -> str | None:
     return None
 
 
+async def _wait_out(error: RetryAfter, target: Target) -> None:
+    wait = retry_seconds(error)
+    log.warning("telegram: flood control in %s: waiting %.0f s", target.channel_id, wait)
+    await asyncio.sleep(wait)
+
+
 class Poster:
     """Sends HTML messages in turn; a flood-control answer is waited out and sent again."""
 
@@ -85,10 +91,23 @@ class Poster:
                     link_preview_options=NO_PREVIEW, message_thread_id=target.thread_id,
                     reply_parameters=reply, reply_markup=keyboard)
             except RetryAfter as error:
-                wait = retry_seconds(error)
-                log.warning("telegram: flood control in %s: waiting %.0f s", target.channel_id,
-                            wait)
-                await asyncio.sleep(wait)
+                await _wait_out(error, target)
+            else:
+                return message.message_id
+
+    async def upload(self, target: Target, name: str, data: bytes,
+                     reply_to: int | None = None) -> int:
+        """Send one file as a document (into the topic); returns its message id."""
+        reply = (None if reply_to is None
+                 else ReplyParameters(reply_to, allow_sending_without_reply=True))
+        while True:
+            await self._gate.wait_turn(target.chat_id)
+            try:
+                message = await self._bot.send_document(
+                    target.chat_id, InputFile(data, filename=name),
+                    message_thread_id=target.thread_id, reply_parameters=reply)
+            except RetryAfter as error:
+                await _wait_out(error, target)
             else:
                 return message.message_id
 

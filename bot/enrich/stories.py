@@ -46,27 +46,16 @@ class Stories:
             return 0
         earliest = min(article.first_seen for article in new) - SAME_STORY_WINDOW
         min_id = await self._articles.first_id_since(earliest)
+        searches = [(same_story_query(a), a.url) for a in new]
+        found = await self._articles.story_candidates(searches, min_id=min_id)
         assignments: dict[int, int] = {}  # article id -> cluster id
-        for article in new:
-            match = await self._same_story(article, min_id)
+        for article, others in zip(new, found, strict=True):
+            match = _same_story(article, others)
             if match is not None:
                 cluster = assignments.get(match.id) or match.cluster_id or match.id
                 assignments[match.id] = assignments[article.id] = cluster
         await self._articles.set_clusters(list(assignments.items()))
         return sum(1 for article in new if article.id in assignments)
-
-    async def _same_story(self, article: Article, min_id: int) -> Article | None:
-        terms = [f'"{t}"' for t in story_terms(article.title, article.summary)[:4]]
-        if terms:
-            pairs = " OR ".join(f"({a} AND {b})" for a, b in itertools.combinations(terms, 2))
-            others = await self._articles.story_candidates(pairs or terms[0], article.url,
-                                                           min_id=min_id)
-        else:
-            others = await self._articles.with_url(article.url) if article.url else []
-        mine = sketch(article)
-        same = [o for o in others if o.feed_id != article.feed_id and o.id != article.id
-                and is_same_story(mine, sketch(o), SAME_STORY_WINDOW)]
-        return min(same, key=lambda o: (o.when, o.id)) if same else None
 
     async def related_to(self, article: Article, k: int = 5) -> list[Article]:
         """Stories related to a stored article, excluding its own story."""
@@ -102,3 +91,18 @@ def coverage(article: Article, terms: Sequence[str]) -> float:
     """The share of the terms that appear in the article's title, summary or tags."""
     text = f"{article.title} {article.summary} {' '.join(article.tags)}".casefold()
     return sum(1 for t in terms if t in text) / len(terms)
+
+
+def same_story_query(article: Article) -> str:
+    """FTS5 query for other outlets' takes: any two of the story's most distinctive words
+    (an empty phrase, which matches nothing, when the story has no such words)."""
+    terms = story_terms(article.title, article.summary)[:4]
+    return any_two(terms) if terms else '""'
+
+
+def _same_story(article: Article, others: Sequence[Article]) -> Article | None:
+    """The earliest other outlet's article that tells the same story, if any."""
+    mine = sketch(article)
+    same = [o for o in others if o.feed_id != article.feed_id and o.id != article.id
+            and is_same_story(mine, sketch(o), SAME_STORY_WINDOW)]
+    return min(same, key=lambda o: (o.when, o.id)) if same else None

@@ -137,11 +137,6 @@ class ArticleStore:
             found.extend(map(_article, rows))
         return found
 
-    async def with_url(self, url: str, limit: int = 20) -> list[Article]:
-        """Articles stored under this canonical URL, from any feed."""
-        rows = await self._db.fetchall(_SELECT + "WHERE a.url = ? LIMIT ?", (url, limit))
-        return [_article(row) for row in rows]
-
     async def first_id_since(self, moment: datetime) -> int:
         """The smallest article id first seen at or after `moment` (ids grow with time)."""
         row = await self._db.fetchone(  # the index on first_seen finds it in one step
@@ -158,14 +153,16 @@ class ArticleStore:
             "LIMIT ?) m ON m.rowid = a.id ORDER BY m.score DESC", (query, min_id, limit))
         return [(_article(row), float(row["score"])) for row in rows]
 
-    async def story_candidates(self, query: str, url: str, *, min_id: int,
-                               limit: int = 20) -> list[Article]:
-        """Articles with the same URL, or the best FTS matches among ids >= min_id."""
-        rows = await self._db.fetchall(
-            _SELECT + "WHERE (a.url = ? AND a.url != '') OR a.id IN (SELECT rowid FROM "
-            "articles_fts WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?)",
-            (url, query, min_id, limit))
-        return [_article(row) for row in rows]
+    async def story_candidates(self, searches: Sequence[tuple[str, str]], *, min_id: int,
+                               limit: int = 20) -> list[list[Article]]:
+        """For each (FTS query, url): articles with that URL or the best matches among
+        ids >= min_id, all in one trip to the database."""
+        batch = [(url, query, min_id, limit) for query, url in searches]
+        results = await self._db.fetch_batch(
+            _SELECT + "WHERE a.id IN (SELECT id FROM articles WHERE url = ? AND url != '' "
+            "UNION SELECT rowid FROM (SELECT rowid FROM articles_fts WHERE articles_fts "
+            "MATCH ? AND rowid >= ? ORDER BY rowid DESC LIMIT ?))", batch)
+        return [[_article(row) for row in rows] for rows in results]
 
     async def set_clusters(self, assignments: Sequence[tuple[int, int]]) -> None:
         """Put articles into stories: (article id, cluster id) pairs, in one transaction."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -41,16 +42,28 @@ def migrations() -> list[tuple[int, str]]:
 
 
 class Database:
-    """One aiosqlite connection; every read and write of the bot goes through it.
+    """One aiosqlite connection for every write and most reads, plus a read-only
+    connection for batches of reads that would otherwise cost a thread hop each.
 
     Writes take a lock so that a multi-statement transaction of one task is never
     committed half-way by another task sharing the connection.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path,
+                 reader: sqlite3.Connection) -> None:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._reader = reader
+        self._reader_lock = threading.Lock()
+
+    async def fetch_batch(self, sql: str, batch: Sequence[Sequence[Any]]) -> list[list[Row]]:
+        """The rows of one query for each parameter set, in one trip to a thread."""
+        return await asyncio.to_thread(self._fetch_batch, sql, batch)
+
+    def _fetch_batch(self, sql: str, batch: Sequence[Sequence[Any]]) -> list[list[Row]]:
+        with self._reader_lock:
+            return [self._reader.execute(sql, params).fetchall() for params in batch]
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Rows of one query (one trip to the database thread)."""
@@ -95,9 +108,22 @@ async def open_database(path: Path) -> AsyncIterator[Database]:
         conn.row_factory = sqlite3.Row
         await _set_pragmas(conn, path)
         await _migrate(conn, path)
-        yield Database(conn, path)
+        reader = _open_reader(path)
+        try:
+            yield Database(conn, path, reader)
+        finally:
+            reader.close()
     finally:
         await conn.close()
+
+
+def _open_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection (WAL lets it read while the writer writes)."""
+    reader = sqlite3.connect(path, check_same_thread=False)
+    reader.row_factory = sqlite3.Row
+    reader.execute("PRAGMA query_only = ON")
+    reader.execute("PRAGMA busy_timeout = 5000")
+    return reader
 
 
 async def _set_pragmas(conn: aiosqlite.Connection, path: Path) -> None:

@@ -19,6 +19,7 @@ from tests.fakes.discord_world import (
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
+ATTACHMENT = 11  # the value is an attachment id, described in data.resolved.attachments
 _SNOWFLAKE_TYPES = frozenset({USER, CHANNEL, ROLE, MENTIONABLE})
 APPLICATION_COMMAND, AUTOCOMPLETE = 2, 4
 
@@ -60,7 +61,9 @@ def _leaf_options(
     """Wire options for the leaf command, checking required ones for real invocations."""
     out: list[JSON] = []
     for name, value in values.items():
-        defn = _find(defs, name, frozenset({STRING, INTEGER, BOOLEAN, NUMBER} | _SNOWFLAKE_TYPES))
+        defn = _find(
+            defs, name, frozenset({STRING, INTEGER, BOOLEAN, NUMBER, ATTACHMENT} | _SNOWFLAKE_TYPES)
+        )
         opt: JSON = {
             "name": name,
             "type": defn["type"],
@@ -154,8 +157,10 @@ def interaction_payload(
     *,
     ids: tuple[int, str, int],
     locale: str = "en-US",
+    attachments: JSON | None = None,
 ) -> JSON:
-    """A guild INTERACTION_CREATE payload; ``ids`` = (interaction id, token, type)."""
+    """A guild INTERACTION_CREATE payload; ``ids`` = (interaction id, token, type);
+    ``attachments`` (id -> attachment object) go into ``data.resolved.attachments``."""
     interaction_id, token, itype = ids
     channel = guild.channels[channel_id]
     data: JSON = {"id": command["id"], "name": command["name"], "type": command.get("type", 1)}
@@ -163,7 +168,7 @@ def interaction_payload(
         data["options"] = options
     if command.get("guild_id"):
         data["guild_id"] = command["guild_id"]
-    res = resolved(state, guild, options)
+    res = resolved(state, guild, options) | ({"attachments": attachments} if attachments else {})
     if res:
         data["resolved"] = res
     channel_data = channel.payload()

@@ -36,6 +36,8 @@ class StoredMessage:
     interaction_id: int | None = None
     components: list[JSON] = field(default_factory=list)
     attachments: list[JSON] = field(default_factory=list)
+    #: Uploaded files as (filename, bytes), in upload order.
+    uploads: list[tuple[str, bytes]] = field(default_factory=list)
     edits: int = 0
     deleted: bool = False
     edited_at: str | None = None
@@ -85,6 +87,15 @@ class StoredMessage:
         if self.nonce is not None:
             data["nonce"] = self.nonce
         return data
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a user attaches to a slash command option of type ATTACHMENT."""
+
+    filename: str
+    data: bytes
+    content_type: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)

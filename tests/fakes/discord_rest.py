@@ -205,7 +205,10 @@ async def _read_multipart(request: web.Request) -> tuple[Any, list[JSON]]:
         if key == "payload_json" and isinstance(value, str):
             body = json.loads(value)
         elif isinstance(value, web.FileField):
-            files.append({"field": key, "filename": value.filename, "size": len(value.file.read())})
+            data = value.file.read()
+            files.append(
+                {"field": key, "filename": value.filename, "size": len(data), "data": data}
+            )
     return body, files
 
 

@@ -13,7 +13,7 @@ from tests.fakes.discord_records import (
     StoredMessage,
 )
 from tests.fakes.discord_rest import Call, Reply, RestCore
-from tests.fakes.discord_rest_channels import new_message
+from tests.fakes.discord_rest_channels import attach_files, new_message
 from tests.fakes.discord_validation import (
     ApiError,
     FormErrors,
@@ -130,7 +130,7 @@ def _interaction(core: RestCore, call: Call) -> SentInteraction:
 
 
 async def _respond_message(
-    core: RestCore, sent: SentInteraction, rtype: int, data: JSON
+    core: RestCore, sent: SentInteraction, rtype: int, data: JSON, files: list[JSON]
 ) -> StoredMessage:
     """The original response message for callback types 4 and 5."""
     guild = None if sent.guild_id is None else core.state.guilds.get(sent.guild_id)
@@ -142,6 +142,7 @@ async def _respond_message(
         data = data | {"flags": flags}
     msg = new_message(core, guild, sent.channel_id, data, "interaction")
     msg.interaction_id = sent.id
+    attach_files(core, msg, files)
     sent.original_message_id = msg.id
     if rtype == 4 and not flags & EPHEMERAL:
         await core.gateway.dispatch("MESSAGE_CREATE", msg.payload(), intent=INTENT_GUILD_MESSAGES)
@@ -168,7 +169,7 @@ async def post_callback(core: RestCore, call: Call) -> Reply:
     data = body.get("data") or {}
     msg = None
     if rtype in (4, 5):
-        msg = await _respond_message(core, sent, rtype, data)
+        msg = await _respond_message(core, sent, rtype, data, call.files)
     elif rtype == 8:
         check_choices(list(data.get("choices") or []))
     callback = InteractionCallback(sent.id, sent.token, rtype, data)
@@ -214,11 +215,13 @@ async def post_followup(core: RestCore, call: Call) -> Reply:
     if original is not None and original.flags & LOADING and not original.deleted:
         original.apply_edit(body)
         msg = original
+        attach_files(core, msg, call.files)
     else:
         guild = None if sent.guild_id is None else core.state.guilds.get(sent.guild_id)
         flags = int(body.get("flags") or 0) & _MESSAGE_FLAGS
         msg = new_message(core, guild, sent.channel_id, body | {"flags": flags}, "followup")
         msg.interaction_id = sent.id
+        attach_files(core, msg, call.files)
     if call.query.get("wait") in ("1", "true", "True"):
         return Reply(body=msg.payload())
     return Reply(204)

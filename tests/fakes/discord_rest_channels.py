@@ -105,6 +105,12 @@ def new_message(
     return msg
 
 
+def attach_files(core: RestCore, msg: StoredMessage, files: list[JSON]) -> None:
+    """Give a message the attachment objects and the bytes of its uploaded files."""
+    msg.attachments += _attachments(core, files)
+    msg.uploads += [(f["filename"], f["data"]) for f in files]
+
+
 def _attachments(core: RestCore, files: list[JSON]) -> list[JSON]:
     """Attachment objects for uploaded files."""
     out = []
@@ -153,7 +159,7 @@ async def post_message(core: RestCore, call: Call) -> Reply:
     if earlier is not None:
         return Reply(body=earlier.payload())
     msg = new_message(core, guild, channel.id, body, "channel")
-    msg.attachments = _attachments(core, call.files)
+    attach_files(core, msg, call.files)
     await _announce(core, channel, msg)
     return Reply(body=msg.payload())
 
@@ -277,7 +283,7 @@ async def _forum_post(
     thread = _new_thread(core, guild, forum, name, PUBLIC_THREAD)
     msg = new_message(core, guild, thread.id, first, "forum_post")
     msg.id = thread.id
-    msg.attachments = _attachments(core, call.files)
+    attach_files(core, msg, call.files)
     await core.gateway.dispatch(
         "THREAD_CREATE", thread.payload() | {"newly_created": True}, intent=INTENT_GUILDS
     )

@@ -38,6 +38,7 @@ from tests.fakes.discord_records import (
     ScriptedFailure,
     SentInteraction,
     StoredMessage,
+    Upload,
 )
 from tests.fakes.discord_rest import API_PREFIX, RestCore, json_response
 from tests.fakes.discord_world import (
@@ -57,7 +58,7 @@ from tests.fakes.discord_world import (
     channel_permissions,
 )
 
-__all__ = ["FakeDiscord", "InvocationError"]
+__all__ = ["FakeDiscord", "InvocationError", "Upload"]
 
 
 class FakeDiscord:
@@ -83,6 +84,10 @@ class FakeDiscord:
         discord_rest_apps.register(self.rest)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        #: Files users attached to slash commands: id -> (attachment object, bytes).
+        self.attachments: dict[int, tuple[JSON, bytes]] = {}
+        #: Ids of the attachments the bot downloaded, in order.
+        self.downloads: list[int] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -91,6 +96,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self.rest.handle)
+        app.router.add_get("/attachments/{id}/{filename}", self._attachment)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -110,6 +116,24 @@ class FakeDiscord:
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        """The CDN: the bytes of a file a user attached to a slash command."""
+        found = self.attachments.get(int(request.match_info["id"]))
+        if found is None or found[0]["filename"] != request.match_info["filename"]:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(int(found[0]["id"]))
+        return web.Response(body=found[1], content_type=str(found[0]["content_type"]))
+
+    def _upload(self, upload: Upload) -> JSON:
+        """Store an attached file for the CDN; its attachment object."""
+        snowflake = self.state.snowflakes.next()
+        url = f"http://127.0.0.1:{self.port}/attachments/{snowflake}/{upload.filename}"
+        data: JSON = {"id": str(snowflake), "filename": upload.filename,
+                      "size": len(upload.data), "url": url, "proxy_url": url,
+                      "content_type": upload.content_type, "ephemeral": True}
+        self.attachments[snowflake] = (data, upload.data)
+        return data
 
     async def _unknown(self, request: web.Request) -> web.Response:
         """Anything outside ``/api/v10`` and ``/gateway``: recorded 404."""
@@ -325,10 +349,17 @@ class FakeDiscord:
         Options are checked against what the bot synced (types, required, choices); with
         ``check_permissions`` a user lacking the command's ``default_member_permissions``
         is refused (PermissionError) like Discord's client hides the command.
+        An :class:`Upload` value attaches a file: the option carries its id, the payload's
+        ``data.resolved.attachments`` describes it and the fake serves it at its ``url``.
         Await ``.wait_response()`` on the result for the bot's callback.
         """
         cmd = self.synced_command(name, guild_id)
-        built = build_options(cmd, subcommand, options or {})
+        values = dict(options or {})
+        uploads = {
+            key: self._upload(value) for key, value in values.items() if isinstance(value, Upload)
+        }
+        values |= {key: data["id"] for key, data in uploads.items()}
+        built = build_options(cmd, subcommand, values)
         return await self._send_interaction(
             guild_id,
             channel_id,
@@ -338,6 +369,7 @@ class FakeDiscord:
             APPLICATION_COMMAND,
             locale,
             check_permissions,
+            {data["id"]: data for data in uploads.values()},
         )
 
     async def autocomplete(
@@ -370,6 +402,7 @@ class FakeDiscord:
         itype: int,
         locale: str,
         check_permissions: bool,
+        attachments: JSON | None = None,
     ) -> SentInteraction:
         """Build the payload, remember the interaction and dispatch INTERACTION_CREATE."""
         guild = self.state.guilds[guild_id]
@@ -393,6 +426,7 @@ class FakeDiscord:
             options,
             ids=(interaction_id, token, itype),
             locale=locale,
+            attachments=attachments,
         )
         sent = SentInteraction(interaction_id, token, itype, payload, guild_id, channel_id)
         self.rest.interactions[interaction_id] = sent

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tests.fakes.telegram_files import get_file, send_document
 from tests.fakes.telegram_messages import (
     answer_callback_query,
     delete_message,
@@ -196,6 +197,8 @@ HANDLERS: dict[str, Handler] = {
     "getmycommands": get_my_commands,
     "deletemycommands": delete_my_commands,
     "sendmessage": send_message,
+    "senddocument": send_document,
+    "getfile": get_file,
     "editmessagetext": edit_message_text,
     "editmessagereplymarkup": edit_message_reply_markup,
     "deletemessage": delete_message,

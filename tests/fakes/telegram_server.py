@@ -27,6 +27,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.telegram_files import document_json, download, store_file, with_caption
 from tests.fakes.telegram_methods import HANDLERS, issue_query, visible_commands
 from tests.fakes.telegram_scripting import RateLimiter, ScriptedFailure
 from tests.fakes.telegram_state import (
@@ -35,6 +36,7 @@ from tests.fakes.telegram_state import (
     FakeState,
     Params,
     RecordedRequest,
+    SentDocument,
     SentMessage,
     Webhook,
 )
@@ -108,13 +110,15 @@ class FakeTelegram:
 
     @property
     def base_file_url(self) -> str:
-        """Pass to ``ApplicationBuilder.base_file_url`` (file downloads are not served)."""
+        """Pass to ``ApplicationBuilder.base_file_url``; files users sent are served there."""
         return f"http://127.0.0.1:{self._port}/file/bot"
 
     # ----------------------------------------------------------------- HTTP
     async def _handle(self, request: web.Request) -> web.Response:
         prefix, _, rest = request.path.partition("/bot")
         token, _, method = rest.partition("/")
+        if prefix == "/file" and token == self.token and request.method == "GET":
+            return download(self.state, method)
         if prefix or not token:
             return _error(ApiError(404, "Not Found"))
         if token != self.token:
@@ -248,6 +252,27 @@ class FakeTelegram:
             raise ValueError(f"a command starts with '/': {command!r}")
         return self.send_text(chat_id, user_id, command, thread_id=thread_id)
 
+    def send_document_message(
+        self,
+        chat_id: int,
+        user_id: int,
+        filename: str,
+        data: bytes,
+        caption: str = "",
+        *,
+        mime_type: str = "application/octet-stream",
+        thread_id: int | None = None,
+    ) -> JSON:
+        """A user sends a file with a caption (e.g. ``/feed import``); returns the update."""
+        chat = self.world.chats[chat_id]
+        message = with_caption(self.world.user_message(chat, user_id, caption, thread_id))
+        if not message["caption"]:
+            del message["caption"]
+        stored = store_file(self.state, filename, data)
+        message["document"] = document_json(stored, filename, mime_type)
+        chat.messages[message["message_id"]] = message
+        return self.inject("message", message)
+
     def press_button(self, chat_id: int, user_id: int, message_id: int, data: str) -> JSON:
         """A user presses the inline button carrying ``data`` under a bot message."""
         chat = self.world.chats[chat_id]
@@ -294,6 +319,16 @@ class FakeTelegram:
         return self.inject("channel_post", message)
 
     # ----------------------------------------------------------------- reading records
+    @property
+    def documents(self) -> list[SentDocument]:
+        """Every document the bot sent (sendDocument), with the file's name and bytes."""
+        return list(self.state.documents)
+
+    @property
+    def downloads(self) -> list[str]:
+        """The file paths the bot downloaded, in order."""
+        return list(self.state.downloads)
+
     @property
     def sent(self) -> list[SentMessage]:
         """Every message the bot sent, in order (edited ones show their latest state)."""

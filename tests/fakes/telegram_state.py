@@ -128,6 +128,29 @@ class SentMessage:
     disable_notification: bool = False
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A file a user sent, kept for getFile and the download route."""
+
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SentDocument:
+    """A document the bot sent (sendDocument), with the uploaded file's name and bytes."""
+
+    chat_id: int
+    message_id: int
+    filename: str
+    data: bytes
+    caption: str = ""
+    thread_id: int | None = None
+    reply_to_message_id: int | None = None
+
+
 @dataclass
 class CallbackAnswer:
     """A bot's answerCallbackQuery call."""
@@ -217,6 +240,9 @@ class FakeState:
     updates: UpdateQueue = field(default_factory=UpdateQueue)
     sent: list[SentMessage] = field(default_factory=list)
     edits: list[SentMessage] = field(default_factory=list)
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    documents: list[SentDocument] = field(default_factory=list)
+    downloads: list[str] = field(default_factory=list)  # file_paths the bot fetched
     deleted: list[tuple[int, int]] = field(default_factory=list)
     callback_answers: list[CallbackAnswer] = field(default_factory=list)
     queries: dict[str, IssuedQuery] = field(default_factory=dict)
