@@ -18,6 +18,7 @@ SAME_STORY_WINDOW = timedelta(hours=48)
 RELATED_WINDOW = timedelta(days=60)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CANDIDATES = 60
+CHUNK = 8  # articles compared per turn of the event loop (similarity is pure Python)
 
 
 def sketch(article: Article) -> StorySketch:
@@ -46,14 +47,16 @@ class Stories:
             return 0
         earliest = min(article.first_seen for article in new) - SAME_STORY_WINDOW
         min_id = await self._articles.first_id_since(earliest)
-        searches = [(same_story_query(a), a.url) for a in new]
-        found = await self._articles.story_candidates(searches, min_id=min_id)
         assignments: dict[int, int] = {}  # article id -> cluster id
-        for article, others in zip(new, found, strict=True):
-            match = _same_story(article, others)
-            if match is not None:
-                cluster = assignments.get(match.id) or match.cluster_id or match.id
-                assignments[match.id] = assignments[article.id] = cluster
+        for start in range(0, len(new), CHUNK):  # each chunk is one short turn of the loop
+            chunk = new[start:start + CHUNK]
+            searches = [(same_story_query(a), a.url) for a in chunk]
+            found = await self._articles.story_candidates(searches, min_id=min_id)
+            for article, others in zip(chunk, found, strict=True):
+                match = _same_story(article, others)
+                if match is not None:
+                    cluster = assignments.get(match.id) or match.cluster_id or match.id
+                    assignments[match.id] = assignments[article.id] = cluster
         await self._articles.set_clusters(list(assignments.items()))
         return sum(1 for article in new if article.id in assignments)
 
