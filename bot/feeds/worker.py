@@ -132,7 +132,8 @@ async def _receive(conn: Connection) -> tuple[str, Any]:
         await ready
     finally:
         loop.remove_reader(conn.fileno())
-    reply: tuple[str, Any] = conn.recv()
+    # Unpickling a large feed takes tens of milliseconds: do it beside the loop, not on it.
+    reply: tuple[str, Any] = await asyncio.to_thread(conn.recv)
     return reply
 
 
