@@ -8,16 +8,15 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.store.store import open_store
 from tests.fakes.discord_records import EPHEMERAL, LOADING, StoredMessage
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.discord_world import FORUM, MANAGE_GUILD, Channel, Guild, Member
 from tests.fakes.feed_server import FeedServer
+from tests.runs import make_due
 
 ROOT = Path(__file__).parent.parent
 FEEDS = ("world_news.xml", "tech_news.atom", "rss_windows1251.xml")
@@ -51,14 +50,6 @@ class Running:
 
         await self.fake.wait_for(lambda: bool(answers()), seconds=10)
         return answers()[0]
-
-
-async def make_due(database: Path, *channel_ids: str) -> None:
-    """Give channels rows made an hour ago, so that their digest is due at start."""
-    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
-    async with open_store(database) as store:
-        for channel_id in channel_ids:
-            await store.channels.ensure(channel_id, an_hour_ago)
 
 
 def config_text(fake: FakeDiscord, feed_server: FeedServer, channels: list[str]) -> str:

@@ -9,16 +9,15 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.store.store import open_store
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_world import FakeChat, FakeUser
+from tests.runs import make_due
 
 ROOT = Path(__file__).parent.parent
 FEEDS = ["world_news.xml", "tech_news.atom", "atom.xml"]
@@ -44,14 +43,6 @@ def stories_in(fake: FakeTelegram, chat_id: int, thread_id: int | None = None) -
     """The story numbers heading the lines of what was posted to a chat, in order."""
     text = "\n".join(m.text for m in fake.sent_to(chat_id, thread_id))
     return [int(n) for n in re.findall(r"^(\d+)\. ", text, re.MULTILINE)]
-
-
-async def make_due(database: Path, *channel_ids: str) -> None:
-    """Give channels rows made an hour ago, so that their digest is due at start."""
-    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
-    async with open_store(database) as store:
-        for channel_id in channel_ids:
-            await store.channels.ensure(channel_id, an_hour_ago)
 
 
 def config_text(fake: FakeTelegram, feed_server: FeedServer, channels: list[str]) -> str:
