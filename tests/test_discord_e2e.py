@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from tests.fakes.discord_records import EPHEMERAL, LOADING, StoredMessage
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.discord_world import FORUM, MANAGE_GUILD, Channel, Guild, Member
 from tests.fakes.feed_server import FeedServer
-from tests.runs import make_due
+from tests.runs import make_due, newsbot_run
 
 ROOT = Path(__file__).parent.parent
 FEEDS = ("world_news.xml", "tech_news.atom", "rss_windows1251.xml")
@@ -77,18 +75,9 @@ async def running(feed_server: FeedServer, write_config: Callable[[str], Path],
         await make_due(tmp_path / "bot.db", *channels)
         fake.fail_next("POST /channels/*/messages", 429, retry_after=0.5)
         stderr = tmp_path / "stderr.log"
-        with stderr.open("wb") as errors:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "-c", str(config), "run", cwd=ROOT,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=errors, env={**os.environ, "DISCORD_TOKEN": fake.token})
-        try:
+        async with newsbot_run(config, stderr, {"DISCORD_TOKEN": fake.token}) as process:
             yield Running(process, stderr, feed_server.url("atom.xml"), fake, guild, news,
                           forum, moderator, reader)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
 
 
 def story_titles(messages: list[StoredMessage]) -> list[str]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +15,7 @@ from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_world import FakeChat, FakeUser
-from tests.runs import make_due
+from tests.runs import make_due, newsbot_run
 
 ROOT = Path(__file__).parent.parent
 FEEDS = ["world_news.xml", "tech_news.atom", "atom.xml"]
@@ -69,18 +67,9 @@ async def running(feed_server: FeedServer, write_config: Callable[[str], Path],
         await make_due(tmp_path / "bot.db", *channels)
         fake.fail_next("sendMessage", retry_after=1)  # the first digest message meets a 429
         stderr = tmp_path / "stderr.log"
-        with stderr.open("wb") as errors:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "-c", str(config), "run", cwd=ROOT,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=errors, env={**os.environ, "TELEGRAM_TOKEN": fake.token})
-        try:
+        async with newsbot_run(config, stderr, {"TELEGRAM_TOKEN": fake.token}) as process:
             yield Running(process, stderr, feed_server.url("rss091.xml"), fake, group, forum,
                           topic, admin, reader)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
 
 
 async def ask(bot: Running, chat: FakeChat, user: FakeUser, command: str) -> str:
@@ -132,27 +121,24 @@ async def test_run_with_discord_and_telegram_at_once(
                               + f'[discord]\napi_base_url = "{discord.api_base}"\n'
                               f'gateway_url = "{discord.gateway_url}"\n')
         await make_due(tmp_path / "bot.db", *channels)
-        env = {**os.environ, "TELEGRAM_TOKEN": telegram.token, "DISCORD_TOKEN": discord.token}
+        tokens = {"TELEGRAM_TOKEN": telegram.token, "DISCORD_TOKEN": discord.token}
         stderr = tmp_path / "stderr.log"
-        with stderr.open("wb") as errors:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "-c", str(config), "run", cwd=ROOT,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=errors, env=env)
-        try:
-            await telegram.wait_for(lambda: len(stories_in(telegram, group.id)) >= 25, STARTUP_S)
-            await discord.wait_for(lambda: sum(len(m.embeds) for m in
-                                               discord.channel_messages(news.id)) >= 25,
-                                   seconds=STARTUP_S)
-            before = len(telegram.sent_to(group.id))
-            telegram.send_command(group.id, reader.id, "/search semiconductors")
-            replies = await telegram.wait_sent(before + 1, chat_id=group.id)
-            assert "Japan and South Korea" in replies[before].text
-            sent = await discord.invoke_slash(guild.id, news.id, member.user.id, "search",
-                                              {"words": "floods"})
-            await sent.wait_response()
-        finally:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 20)
+        async with newsbot_run(config, stderr, tokens) as process:
+            try:
+                await telegram.wait_for(lambda: len(stories_in(telegram, group.id)) >= 25,
+                                        STARTUP_S)
+                await discord.wait_for(lambda: sum(len(m.embeds) for m in
+                                                   discord.channel_messages(news.id)) >= 25,
+                                       seconds=STARTUP_S)
+                before = len(telegram.sent_to(group.id))
+                telegram.send_command(group.id, reader.id, "/search semiconductors")
+                replies = await telegram.wait_sent(before + 1, chat_id=group.id)
+                assert "Japan and South Korea" in replies[before].text
+                sent = await discord.invoke_slash(guild.id, news.id, member.user.id, "search",
+                                                  {"words": "floods"})
+                await sent.wait_response()
+            finally:
+                process.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(process.wait(), 20)
     assert process.returncode == 0
     assert "Traceback" not in stderr.read_text(encoding="utf-8", errors="replace")
