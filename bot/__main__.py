@@ -18,6 +18,7 @@ from rich.text import Text
 
 from bot.app import open_core, run_bot, utc_now
 from bot.chat.adapter import PlatformError
+from bot.chat.render_json import render_json
 from bot.chat.render_plain import render_plain
 from bot.chat.request import Caller, UserError
 from bot.config import Config, ConfigError, load_config
@@ -52,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("words", nargs="+")
     related = commands.add_parser("related", help="stories related to a story URL or words")
     related.add_argument("target", nargs="+", metavar="URL|WORDS")
+    for sub in (digest, search, related):
+        sub.add_argument("--json", action="store_true", help="print JSON")
     status = commands.add_parser("status", help="feeds, failures and next digests")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.add_argument("--check", action="store_true",
@@ -163,19 +166,22 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
             print(f"newsbot: no channel {wanted!r} (channels: {known})", file=sys.stderr)
             return 2
         digest = await core.digests.compose(await core.digests.channel(wanted), utc_now())
-    print(render_plain(digest) if digest.items else f"{digest.title}\n\nNothing new.")
+    if args.json:
+        print(json.dumps(render_json(digest), indent=2, ensure_ascii=False))
+    else:
+        print(render_plain(digest) if digest.items else f"{digest.title}\n\nNothing new.")
     return 0
 
 
 async def _search(config: Config, args: argparse.Namespace) -> int:
-    return await _lookup(config, "search", " ".join(args.words))
+    return await _lookup(config, "search", " ".join(args.words), as_json=args.json)
 
 
 async def _related(config: Config, args: argparse.Namespace) -> int:
-    return await _lookup(config, "related", " ".join(args.target))
+    return await _lookup(config, "related", " ".join(args.target), as_json=args.json)
 
 
-async def _lookup(config: Config, command: str, text: str) -> int:
+async def _lookup(config: Config, command: str, text: str, *, as_json: bool) -> int:
     """Run a lookup command as the console's moderator would, and print the answer."""
     async with open_core(config) as core:
         try:
@@ -183,7 +189,8 @@ async def _lookup(config: Config, command: str, text: str) -> int:
         except UserError as error:
             print(f"newsbot: {error}", file=sys.stderr)
             return 1
-    print(render_plain(reply))
+    print(json.dumps(render_json(reply), indent=2, ensure_ascii=False) if as_json
+          else render_plain(reply))
     return 0
 
 

@@ -160,3 +160,18 @@ class NewArticle:
     tags: tuple[str, ...] = ()
     lang: str = ""
     published: datetime | None = None
+    anchors: str = ""  # names, figures and rare words with weights (bot.enrich.anchors)
+    vector: bytes = b""  # the story's meaning, packed (bot.enrich.vectors); b"" if unknown
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPoint:
+    """What same-story and related matching know of a stored article."""
+
+    id: int
+    feed_id: int
+    cluster_id: int
+    when: datetime  # published, else first seen; aware UTC
+    seen: datetime  # first seen; aware UTC
+    anchors: str
+    vector: bytes

@@ -1,31 +1,50 @@
-"""One entry -> a stored article: clean text, summary, tags."""
+"""One entry -> a stored article: clean text, language, summary, tags, story anchors, vector."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
+from bot.enrich import vectors
+from bot.enrich.anchors import encode, story_anchors
+from bot.enrich.language import detect_language, language
 from bot.enrich.summary import summarize
 from bot.enrich.tags import extract_tags
 from bot.enrich.text import html_to_text
 from bot.model import Entry, NewArticle
 
 SOURCE_CHARS = 3000  # a summary and tags come from the top of a story; the rest only costs
-
-
-def enrich_entry(entry: Entry, feed_tags: Sequence[str],
-                 aliases: Mapping[str, str]) -> NewArticle:
-    """Summary and tags for one entry; deterministic for the same input."""
-    text = html_to_text(entry.content_html)[:SOURCE_CHARS]
-    title = " ".join(html_to_text(entry.title).split())
-    return NewArticle(
-        dedup_key=entry.dedup_key, url=entry.url, title=title or "(untitled)",
-        summary=summarize(text, title=title),
-        author=entry.author, categories=entry.categories,
-        tags=extract_tags(title, text, entry.categories, feed_tags, aliases),
-        lang=entry.lang, published=entry.published)
+VECTOR_CHARS = 600  # the story's meaning: its headline and first paragraph or two
 
 
 def enrich_entries(entries: Sequence[Entry], feed_tags: Sequence[str],
                    aliases: Mapping[str, str]) -> list[NewArticle]:
-    """Enrich a feed's new entries (runs in a worker process)."""
-    return [enrich_entry(entry, feed_tags, aliases) for entry in entries]
+    """Enrich a feed's new entries, their vectors in one batch (runs in a worker)."""
+    texts = [html_to_text(entry.content_html)[:SOURCE_CHARS] for entry in entries]
+    articles = [_enrich(entry, text, feed_tags, aliases)
+                for entry, text in zip(entries, texts, strict=True)]
+    found = vectors.embed([vector_text(a.title, text)
+                           for a, text in zip(articles, texts, strict=True)])
+    if found is None:
+        return articles
+    return [replace(a, vector=vectors.pack(v)) for a, v in zip(articles, found, strict=True)]
+
+
+def vector_text(title: str, text: str) -> str:
+    """What a story's vector is computed from: its headline and first paragraph or two."""
+    return f"{title}. {text[:VECTOR_CHARS]}"
+
+
+def _enrich(entry: Entry, text: str, feed_tags: Sequence[str],
+            aliases: Mapping[str, str]) -> NewArticle:
+    """Summary, tags, language and anchors of one entry; deterministic."""
+    title = " ".join(html_to_text(entry.title).split())
+    lang = detect_language(title, text, entry.lang)
+    words = language(lang)
+    return NewArticle(
+        dedup_key=entry.dedup_key, url=entry.url, title=title or "(untitled)",
+        summary=summarize(text, title=title, lang=words),
+        author=entry.author, categories=entry.categories,
+        tags=extract_tags(title, text, entry.categories, feed_tags, aliases, lang=words),
+        lang=lang, published=entry.published,
+        anchors=encode(story_anchors(title, text, words)))

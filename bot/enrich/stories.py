@@ -2,110 +2,170 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from bot.enrich.cluster import StorySketch, is_same_story, story_terms
-from bot.enrich.related import Candidate, rank_related
-from bot.enrich.stopwords import STOPWORDS
+from bot.enrich import vectors
+from bot.enrich.anchors import decode, headline_conflict, overlap, query_anchors
+from bot.enrich.language import language
+from bot.enrich.related import RelatedCandidate, rank_related
+from bot.enrich.same_story import WINDOW_HOURS, Candidate, choose_story, same_story_probability
+from bot.enrich.story_index import Indexed, StoryIndex
+from bot.enrich.vectors import Matrix
 from bot.model import Article
 from bot.store.articles import ArticleStore
 
 Clock = Callable[[], datetime]
-SAME_STORY_WINDOW = timedelta(hours=48)
+SAME_STORY_WINDOW = timedelta(hours=WINDOW_HOURS)
+INDEX_WINDOW = timedelta(days=7)  # recent stories kept in memory for matching and ranking
 RELATED_WINDOW = timedelta(days=60)
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_CANDIDATES = 60
-CHUNK = 8  # articles compared per turn of the event loop (similarity is pure Python)
-
-
-def sketch(article: Article) -> StorySketch:
-    """What same-story detection compares."""
-    return StorySketch(title=article.title, lede=article.summary, url=article.url,
-                       when=article.when)
-
-
-def query_words(text: str) -> list[str]:
-    """The content words of a user's query, in order, lowercased."""
-    words = [w.casefold() for w in _WORD.findall(text)]
-    content = [w for w in words if w not in STOPWORDS and not w.isdigit()]
-    return list(dict.fromkeys(content or words))[:8]
+NEAR_COSINE = 0.3  # below this, two articles are not worth comparing in detail
+_TEXT_CANDIDATES = 60
+_MEANING_CANDIDATES = 60
+_QUERY_TERMS = 5
 
 
 class Stories:
-    """Groups new articles into stories and finds related ones, through the store."""
+    """Groups new articles into stories and finds related ones, through the store.
+
+    Keeps the last week's stories in memory (their vectors and anchors); the store stays
+    the truth and the index only ever catches up with it.
+    """
 
     def __init__(self, articles: ArticleStore, clock: Clock) -> None:
         self._articles = articles
         self._clock = clock
+        self._index = StoryIndex()
+        self._lock = asyncio.Lock()
 
     async def assign(self, new: Sequence[Article]) -> int:
         """Put each new article into the story another outlet already covers; returns joins."""
         if not new:
             return 0
-        earliest = min(article.first_seen for article in new) - SAME_STORY_WINDOW
-        min_id = await self._articles.first_id_since(earliest)
-        assignments: dict[int, int] = {}  # article id -> cluster id
-        for start in range(0, len(new), CHUNK):  # each chunk is one short turn of the loop
-            chunk = new[start:start + CHUNK]
-            searches = [(same_story_query(a), a.url) for a in chunk]
-            found = await self._articles.story_candidates(searches, min_id=min_id)
-            for article, others in zip(chunk, found, strict=True):
-                match = _same_story(article, others)
+        async with self._lock:
+            await self._refresh()
+            joined: dict[int, int] = {}  # article id -> cluster id
+            for article in sorted(new, key=lambda a: a.id):
+                item = self._index.get(article.id)
+                if item is None or item.cluster_id:
+                    continue
+                match = self._match(item)
                 if match is not None:
-                    cluster = assignments.get(match.id) or match.cluster_id or match.id
-                    assignments[match.id] = assignments[article.id] = cluster
-        await self._articles.set_clusters(list(assignments.items()))
-        return sum(1 for article in new if article.id in assignments)
+                    cluster = match.story if match.story > 0 else match.article_id
+                    self._index.set_story([item.id, match.article_id], cluster)
+                    joined[item.id] = joined[match.article_id] = cluster
+            await self._articles.set_clusters(list(joined.items()))
+        return sum(1 for article in new if article.id in joined)
+
+    def _match(self, item: Indexed) -> Candidate | None:
+        """The story `item` joins: judged against every member of each nearby story."""
+        window = SAME_STORY_WINDOW.total_seconds()
+        near = {other.story for other, _ in self._index.near(item, window, NEAR_COSINE)
+                if other.feed_id != item.feed_id}
+        vector = self._index.vector_of(item.id)
+        candidates: list[Candidate] = []
+        for story in near:
+            for other in self._index.members(story):
+                theirs = self._index.vector_of(other.id)
+                cosine = float(theirs @ vector) if theirs is not None and vector is not None \
+                    else None
+                conflict = headline_conflict(item.headline, item.anchors, other.headline,
+                                             other.anchors)
+                candidates.append(Candidate(
+                    other.id, other.feed_id, story,
+                    same_story_probability(cosine, item.anchors, other.anchors,
+                                           (item.when - other.when) / 3600.0, conflict)))
+        return choose_story(item.feed_id, candidates)
+
+    async def _refresh(self) -> None:
+        """Catch up with articles stored since the last look; forget those past the window."""
+        since = self._clock() - INDEX_WINDOW
+        while True:
+            points = await self._articles.story_points_after(
+                self._index.last_id, seen_since=since, limit=5000)
+            self._index.add(points)
+            if len(points) < 5000:
+                break
+        self._index.forget_seen_before(since.timestamp())
 
     async def related_to(self, article: Article, k: int = 5) -> list[Article]:
         """Stories related to a stored article, excluding its own story."""
-        terms = story_terms(article.title, article.summary)
-        found = await self._candidates(list(terms[:4]))
+        found = await self.candidates_for_article(article)
         return rank_related(found, query_tags=article.tags, now=self._clock(),
                             exclude_cluster=article.cluster_id, exclude_id=article.id, k=k)
 
     async def related_to_words(self, text: str, k: int = 5) -> list[Article]:
         """Stories about these words, best first."""
-        words = query_words(text)
-        found = await self._candidates(words)
+        found = await self.candidates_for_words(text)
         return rank_related(found, query_tags=(), now=self._clock(), k=k)
 
-    async def _candidates(self, terms: list[str]) -> list[Candidate]:
-        """One full-text query: stories with at least two of the terms, best BM25 first."""
-        if not terms:
-            return []
-        min_id = await self._articles.first_id_since(self._clock() - RELATED_WINDOW)
-        found = await self._articles.match_articles(any_two(terms), limit=_CANDIDATES,
-                                                    min_id=min_id)
-        return [Candidate(a, score, coverage(a, terms)) for a, score in found]
+    async def candidates_for_article(self, article: Article) -> list[RelatedCandidate]:
+        """What related_to ranks: stories near the article in words or meaning."""
+        async with self._lock:
+            await self._refresh()
+        points = await self._articles.story_points([article.id])
+        anchors = decode(points[0].anchors) if points else {}
+        vector = _unit(points[0].vector) if points else None
+        terms = [k for k in anchors if not k.startswith("#")][:_QUERY_TERMS]
+        return await self._candidates(vector, anchors, terms)
+
+    async def candidates_for_words(self, text: str) -> list[RelatedCandidate]:
+        """What related_to_words ranks: stories near the words in words or meaning."""
+        async with self._lock:
+            await self._refresh()
+        anchors = query_anchors(text, language("en"))
+        found_vectors = await asyncio.to_thread(vectors.embed, [text])
+        vector = found_vectors[0] if found_vectors is not None and len(found_vectors) else None
+        terms = [k for k in anchors if not k.startswith(("#", "~"))][:8]
+        return await self._candidates(vector, anchors, terms)
+
+    async def _candidates(self, vector: Matrix | None, anchors: dict[str, float],
+                          terms: list[str]) -> list[RelatedCandidate]:
+        """Candidates from the full-text index (last 60 days) and, by meaning, the last week."""
+        lexical: dict[int, float] = {}
+        if terms:
+            min_id = await self._articles.first_id_since(self._clock() - RELATED_WINDOW)
+            matches = await self._articles.match_articles(
+                any_two([t.lstrip("~") for t in terms]), limit=_TEXT_CANDIDATES, min_id=min_id)
+            top = max((score for _, score in matches), default=0.0)
+            lexical = {a.id: (score / top if top > 0 else 0.0) for a, score in matches}
+        near = self._index.closest(vector, _MEANING_CANDIDATES) if vector is not None else []
+        cosines = {item.id: cosine for item, cosine in near}
+        ids = sorted(set(lexical) | set(cosines))
+        missing = [i for i in ids if i not in cosines and self._index.get(i) is None]
+        points = {p.id: p for p in await self._articles.story_points(missing)}
+        articles = await self._articles.by_ids(ids)
+        found: list[RelatedCandidate] = []
+        for article in articles:
+            indexed = self._index.get(article.id)
+            theirs = indexed.anchors if indexed else decode(
+                points[article.id].anchors if article.id in points else "")
+            cosine = cosines.get(article.id)
+            if cosine is None and vector is not None:
+                other = self._index.vector_of(article.id) if indexed else (
+                    _unit(points[article.id].vector) if article.id in points else None)
+                cosine = float(other @ vector) if other is not None else None
+            found.append(RelatedCandidate(article, cosine, _share(anchors, theirs),
+                                          overlap(anchors, theirs),
+                                          lexical.get(article.id, 0.0)))
+        return found
+
+
+def _unit(blob: bytes) -> Matrix | None:
+    matrix, present = vectors.unpack([blob])
+    return matrix[0] if present[0] else None
+
+
+def _share(query: dict[str, float], theirs: dict[str, float]) -> float:
+    """The share of the query's anchor weight that the candidate also has."""
+    total = sum(query.values())
+    return sum(w for k, w in query.items() if k in theirs) / total if total else 0.0
 
 
 def any_two(terms: Sequence[str]) -> str:
     """An FTS5 query matching stories that contain at least two of the terms (or the one)."""
-    quoted = [f'"{t}"' for t in terms if t]
+    quoted = [f'"{t}"' for t in dict.fromkeys(terms) if t]
     pairs = [f"({a} AND {b})" for a, b in itertools.combinations(quoted, 2)]
-    return " OR ".join(pairs) if pairs else quoted[0]
-
-
-def coverage(article: Article, terms: Sequence[str]) -> float:
-    """The share of the terms that appear in the article's title, summary or tags."""
-    text = f"{article.title} {article.summary} {' '.join(article.tags)}".casefold()
-    return sum(1 for t in terms if t in text) / len(terms)
-
-
-def same_story_query(article: Article) -> str:
-    """FTS5 query for other outlets' takes: any two of the story's most distinctive words
-    (an empty phrase, which matches nothing, when the story has no such words)."""
-    terms = story_terms(article.title, article.summary)[:4]
-    return any_two(terms) if terms else '""'
-
-
-def _same_story(article: Article, others: Sequence[Article]) -> Article | None:
-    """The earliest other outlet's article that tells the same story, if any."""
-    mine = sketch(article)
-    same = [o for o in others if o.feed_id != article.feed_id and o.id != article.id
-            and is_same_story(mine, sketch(o), SAME_STORY_WINDOW)]
-    return min(same, key=lambda o: (o.when, o.id)) if same else None
+    return " OR ".join(pairs) if pairs else (quoted[0] if quoted else '""')

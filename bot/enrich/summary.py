@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.enrich.stopwords import STOPWORDS, word_set
+from bot.enrich.language import Language, language
+from bot.enrich.wordlists import word_set
 
 ELLIPSIS = "…"
 MAX_SENTENCES = 15  # a summary comes from the top of a story; scoring is quadratic in this
@@ -97,18 +98,21 @@ class _Sentence:
     words: frozenset[str]
 
 
-def content_words(text: str) -> frozenset[str]:
+def content_words(text: str, stopwords: frozenset[str]) -> frozenset[str]:
     """Lowercased words of `text` that carry meaning (no stopwords, no bare numbers)."""
     words = (w.casefold().removesuffix("'s").removesuffix("’s") for w in _WORD.findall(text))
-    return frozenset(w for w in words if w not in STOPWORDS and not w.isdigit() and len(w) > 1)
+    return frozenset(w for w in words if w not in stopwords and not w.isdigit() and len(w) > 1)
 
 
-def summarize(text: str, title: str = "", max_chars: int = 300) -> str:
-    """At most `max_chars` of whole sentences from `text` that tell its story, in order."""
-    sentences = _candidates(text, title)[:MAX_SENTENCES]
+def summarize(text: str, title: str = "", max_chars: int = 300,
+              lang: Language | None = None) -> str:
+    """At most `max_chars` of whole sentences from `text` that tell its story, in order;
+    words are weighed with the story's language's stopwords (English by default)."""
+    stopwords = (lang or language("en")).stopwords
+    sentences = _candidates(text, title, stopwords)[:MAX_SENTENCES]
     if not sentences or max_chars < 2:
         return ""
-    title_words = content_words(title)
+    title_words = content_words(title, stopwords)
     scores = {s.index: _score(s, sentences, title_words) for s in sentences}
     ranked = sorted(sentences, key=lambda s: (-scores[s.index], s.index))
     lede = sentences[0]
@@ -120,13 +124,13 @@ def summarize(text: str, title: str = "", max_chars: int = 300) -> str:
     return " ".join(s.text for s in sorted(chosen, key=lambda s: s.index))
 
 
-def _candidates(text: str, title: str) -> list[_Sentence]:
+def _candidates(text: str, title: str, stopwords: frozenset[str]) -> list[_Sentence]:
     """Sentences worth considering: no bylines, bare links or restatements of the title."""
     text = _DATELINE.sub("", _SOURCE_PREFIX.sub("", text.strip()))
-    title_words = content_words(title)
+    title_words = content_words(title, stopwords)
     found: list[_Sentence] = []
     for raw in split_sentences(text):
-        words = content_words(raw)
+        words = content_words(raw, stopwords)
         if not words or _URL_ONLY.match(raw) or _BYLINE.match(raw):
             continue
         if title_words and words <= title_words and len(words) >= len(title_words) - 1:

@@ -7,16 +7,17 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
-from bot.enrich.stopwords import CALENDAR, GENERIC_TAGS, HONORIFICS, STOPWORDS
+from bot.enrich.language import Language, language
+from bot.enrich.names import Name, story_names
+from bot.enrich.wordlists import CALENDAR, JUNK_CATEGORIES
+from bot.enrich.words import DEMONYMS, PHRASES, fold, fold_phrase, is_acronym, tokens
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _NO_ALIASES: Mapping[str, str] = MappingProxyType({})
 _MAX_CATEGORY = 40
-_MAX_PHRASE_WORDS = 4
-# Tokens: dotted acronyms ("U.S."), words with inner apostrophes or hyphens, and a stop mark.
-_TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:['’-][^\W_]+)*|[^\w\s]")
-_CONNECTORS = frozenset({"of", "the", "de", "del", "da", "al", "bin", "van", "von"})
-_STOPS = frozenset('.!?:;|"“”‘()[]—–-')
+_MAX_NAME_WORDS = 4
+_RARE = 3.2  # Zipf: a lowercase headline word rarer than this may be a tag ("sourdough")
+_SHORT_FORMS = frozenset({*PHRASES.values(), "us", "uk", "eu", "un", "uae"})
 
 
 def tag_key(tag: str) -> str:
@@ -50,160 +51,96 @@ def extract_tags(
     feed_tags: Sequence[str],
     aliases: Mapping[str, str] = _NO_ALIASES,
     limit: int = 5,
+    lang: Language | None = None,
 ) -> tuple[str, ...]:
-    """At most `limit` display tags, most specific first; the feed's own tags always fit."""
+    """At most `limit` display tags: the publisher's categories as given, then the names
+    the story is about, then a rare headline word; the feed's configured tags always fit,
+    last. One tag per thing: "Japanese" and "Japan", "US" and "United States" are one."""
+    words = lang or language("en")
     alias_of = {tag_key(k): v for k, v in aliases.items()}
-    reserved = _unique(_usable(t, generic_ok=True) for t in feed_tags)
-    reserved = _normalized(reserved, alias_of)[:limit]
-    specific = [
-        *(_usable(c) for c in categories),
-        *_proper_nouns(title, text),
-        *_salient_words(title, text),
-    ]
-    taken = {tag_key(t) for t in reserved}
-    picked = [t for t in _normalized(_unique(specific), alias_of) if tag_key(t) not in taken]
-    return tuple(picked[: limit - len(reserved)] + reserved)
+    reserved = _distinct([(t, _concept(t)) for t in _normalized(feed_tags, alias_of)])[:limit]
+    wanted = [(c, _concept(c)) for c in _normalized(
+        (c for c in categories if _is_usable(c)), alias_of)]
+    wanted += [(alias_of.get(tag_key(shown), shown), keys)
+               for shown, keys in _name_tags(title, text, words)]
+    wanted += [(w.capitalize(), {w}) for w in _rare_headline_words(title, text, words)]
+    taken = [keys for _, keys in reserved]
+    picked = [t for t, _ in _distinct(wanted, taken)]
+    return tuple(picked[: limit - len(reserved)] + [t for t, _ in reserved])
 
 
-def _usable(raw: str, generic_ok: bool = False) -> str:
-    """A category or configured tag, or "" when it is junk (URL, number, too long, generic)."""
+def _is_usable(raw: str) -> bool:
+    """A publisher's category, unless junk: a URL, a number, a date word, far too long, or
+    a word that says nothing ("Uncategorized", "News")."""
     raw = raw.strip().lstrip("#")
     key = tag_key(raw)
     if not key or len(raw) > _MAX_CATEGORY or key.isdigit():
-        return ""
+        return False
     if "://" in raw or raw.lower().startswith("www."):
-        return ""
-    if not generic_ok and (key in GENERIC_TAGS or key in CALENDAR):
-        return ""
-    return raw
+        return False
+    return key not in JUNK_CATEGORIES and key not in CALENDAR
 
 
 def _normalized(raws: Iterable[str], alias_of: Mapping[str, str]) -> list[str]:
-    """Display forms with aliases applied, deduplicated by key, first occurrence wins."""
-    seen: set[str] = set()
-    shown: list[str] = []
-    for raw in raws:
-        display = display_tag(raw)
-        display = alias_of.get(tag_key(display), display)
-        key = tag_key(display)
-        if key and key not in seen:
-            seen.add(key)
-            shown.append(display)
-    return shown
+    """Display forms with aliases applied, empty ones dropped."""
+    shown = (display_tag(raw.strip().lstrip("#")) for raw in raws)
+    return [alias_of.get(tag_key(s), s) for s in shown if tag_key(s)]
 
 
-def _unique(items: Iterable[str]) -> list[str]:
-    """Non-empty items in first-seen order, without repeats."""
-    return list(dict.fromkeys(i for i in items if i))
+def _concept(tag: str) -> set[str]:
+    """What a tag stands for, as name keys: "Japanese" -> {japan}, "UnitedStates" -> {us}."""
+    words = [w for w in re.split(r"(?<=[a-z])(?=[A-Z])|[\W_]+", tag) if w]
+    return set(fold_phrase(words)) | {tag_key(tag)}
 
 
-def _proper_nouns(title: str, text: str) -> list[str]:
-    """Capitalized phrases ("European Union", "Donald Trump"): the title's first, then by count."""
-    in_text = _phrases(text)
-    counts = Counter(phrase for phrase, _ in in_text)
-    body = [p for p, mid in in_text if mid or counts[p] > 1]
-    body.sort(key=lambda p: -counts[p])  # stable: first occurrence breaks ties
-    phrases = _unique([*_title_phrases(title, in_text), *body])
-    return _unique(_longest_form(p, phrases) for p in phrases)
+def _distinct(tags: Iterable[tuple[str, set[str]]],
+              taken: Iterable[set[str]] = ()) -> list[tuple[str, set[str]]]:
+    """Tags in order, each dropped when what it stands for is already there."""
+    seen = [set(keys) for keys in taken]
+    kept: list[tuple[str, set[str]]] = []
+    for tag, keys in tags:
+        if keys and not any(keys <= other or tag_key(tag) in other for other in seen):
+            kept.append((tag, keys))
+            seen.append(keys)
+    return kept
 
 
-def _longest_form(phrase: str, phrases: list[str]) -> str:
-    """The fullest name among `phrases` that ends with `phrase` ("Jerí" -> "José Jerí")."""
-    longer = [p for p in phrases if p.endswith(" " + phrase)]
-    return max(longer, key=len) if longer else phrase
+def _name_tags(title: str, text: str, lang: Language) -> list[tuple[str, set[str]]]:
+    """Names as tags, the headline's first, then the text's by how often they come up;
+    a name is shown in its fullest form ("Ishiba" -> "ShigeruIshiba") and a people's
+    adjective as its country ("Japanese" -> "Japan")."""
+    names = story_names(title, text, lang)
+    counts = Counter(n.words for n in names if not n.in_title)
+    order = list(dict.fromkeys(n.words for n in names if n.in_title))
+    order += sorted(dict.fromkeys(n.words for n in names if not n.in_title),
+                    key=lambda w: -counts[w])
+    tags: list[tuple[str, set[str]]] = []
+    for words in order:
+        full = _fullest(words, order)[:_MAX_NAME_WORDS]
+        tags.append((_name_display(full), set(Name(full, False).keys)))
+    return tags
 
 
-def _title_phrases(title: str, in_text: list[tuple[str, bool]]) -> list[str]:
-    """Proper nouns of the title; a Title Case Headline is read through the text's phrases."""
-    text_words = {w.lower() for phrase, _ in in_text for w in phrase.split()}
-    if _is_title_case(title):
-        title_words = {w.lower() for phrase, _ in _phrases(title) for w in phrase.split()}
-        from_text = [p for p, _ in in_text if {w.lower() for w in p.split()} <= title_words]
-        acronyms = [p for p, _ in _phrases(title) if all(_acronym(w) for w in p.split())]
-        return _unique([*acronyms, *from_text])
-    return [
-        phrase
-        for phrase, mid in _phrases(title)
-        if mid or {w.lower() for w in phrase.split()} <= text_words
-    ]  # a run is "mid" when mid-sentence, possessive or several words long
+def _fullest(words: tuple[str, ...], names: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The longest name among `names` that ends with `words` ("Jerí" -> "José Jerí")."""
+    longer = [n for n in names if len(n) > len(words) and n[-len(words):] == words]
+    return max(longer, key=len) if longer else words
 
 
-def _is_title_case(title: str) -> bool:
-    """Whether a headline capitalizes every content word ("Trump Bets on Diplomacy")."""
-    words = [w for w in _TOKEN.findall(title) if w[0].isalpha()]
-    lowercase_content = any(w.islower() and len(w) > 3 and w not in STOPWORDS for w in words)
-    return not lowercase_content and sum(1 for w in words if w[0].isupper()) >= 3
+def _name_display(words: tuple[str, ...]) -> str:
+    """A name as a tag; a lone people's adjective becomes its country ("Japanese" -> Japan)."""
+    if len(words) == 1 and fold(words[0]) != words[0].casefold():
+        key = fold(words[0])
+        return key.upper() if key in _SHORT_FORMS else display_tag(key)
+    return display_tag(" ".join(words))
 
 
-def _phrases(text: str) -> list[tuple[str, bool]]:
-    """Capitalized runs of `text` split at honorifics, each with whether it is surely a name.
-
-    A run is surely a name when it is mid-sentence, possessive ("Japan's") or several words.
-    """
-    found: list[tuple[str, bool]] = []
-    run: list[str] = []
-    run_mid = False
-    sentence_start = True
-    for token in [*_TOKEN.findall(text), "."]:
-        possessive = token.endswith(("'s", "’s"))
-        if _is_capitalized(token):
-            run_mid = run_mid or not sentence_start or possessive or bool(run)
-            run.append(token.removesuffix("'s").removesuffix("’s"))
-            if not possessive:
-                sentence_start = False
-                continue
-        elif run and token in _CONNECTORS:
-            run.append(token)
-            continue
-        if run:
-            found.extend(_split_run(run, run_mid))
-            run, run_mid = [], False
-        sentence_start = token in _STOPS
-    return found
-
-
-def _is_capitalized(token: str) -> bool:
-    """A word that starts with a capital letter, or an acronym ("US", "U.S.")."""
-    return token[0].isupper() and token[0].isalpha()
-
-
-def _split_run(run: list[str], mid: bool) -> list[tuple[str, bool]]:
-    """The names in a capitalized run: "Japanese Prime Minister Sanae Takaichi" gives two."""
-    phrases: list[tuple[str, bool]] = []
-    words: list[str] = []
-    for word in [*run, "."]:
-        key = word.lower().rstrip(".")
-        if word != "." and not (key in HONORIFICS and not _acronym(word)):
-            words.append(word)
-            continue
-        while words and (words[-1] in _CONNECTORS or _is_plain(words[-1])):
-            words.pop()
-        while words and (words[0] in _CONNECTORS or _is_plain(words[0])):
-            words.pop(0)
-        if words:
-            phrases.append((" ".join(words[:_MAX_PHRASE_WORDS]), mid))
-        words = []
-        mid = True
-    return phrases
-
-
-def _acronym(word: str) -> bool:
-    """ "US", "NATO", "U.S.": short all-capital words."""
-    letters = word.replace(".", "")
-    return 2 <= len(letters) <= 5 and letters.isupper()
-
-
-def _is_plain(word: str) -> bool:
-    """A word that cannot be a tag on its own: stopword, generic, calendar, honorific."""
-    if _acronym(word):
-        return False
-    key = word.lower().rstrip(".")
-    return key in STOPWORDS or key in GENERIC_TAGS or key in CALENDAR or key in HONORIFICS
-
-
-def _salient_words(title: str, text: str) -> list[str]:
-    """Up to two longer lowercase words of the title that the text repeats."""
-    text_words = Counter(w for w in _TOKEN.findall(text) if w.isalpha() and w.islower())
-    title_words = _unique(w for w in _TOKEN.findall(title) if w.isalpha() and w.islower())
-    salient = [w for w in title_words if len(w) > 4 and text_words[w] > 0 and not _is_plain(w)]
-    return sorted(salient, key=lambda w: (-text_words[w], title_words.index(w)))[:2]
+def _rare_headline_words(title: str, text: str, lang: Language) -> list[str]:
+    """At most one uncommon lowercase headline word that the text repeats ("sourdough")."""
+    if not lang.known:
+        return []
+    body = Counter(w for w in tokens(text) if w.isalpha() and w.islower())
+    rare = [w for w in dict.fromkeys(tokens(title)) if w.isalpha() and w.islower()
+            and len(w) > 4 and body[w] > 0 and lang.zipf(w) < _RARE
+            and w not in DEMONYMS and not is_acronym(w)]
+    return sorted(rare, key=lambda w: -body[w])[:1]

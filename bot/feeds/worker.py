@@ -66,11 +66,10 @@ class ParseWorker:
         self._context = multiprocessing.get_context("forkserver")
         self._free: asyncio.Queue[_Slot] = asyncio.Queue()
         self._slots: list[_Slot] = []
+        self._starting = 0  # processes being started right now
 
     async def __aenter__(self) -> ParseWorker:
-        for _ in range(self._count):
-            self._free.put_nowait(self._start())
-        return self
+        return self  # processes start on first use: commands that never parse pay nothing
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         trace: TracebackType | None) -> None:
@@ -99,7 +98,14 @@ class ParseWorker:
 
     async def run(self, task: Callable[..., T], args: tuple[Any, ...]) -> T:
         """Run a picklable module-level function in a worker, under the deadline."""
-        slot = await self._free.get()
+        if self._free.empty() and len(self._slots) + self._starting < self._count:
+            self._starting += 1
+            try:  # starting a process (the forkserver, the first time) blocks: not on the loop
+                slot = await asyncio.to_thread(self._start)
+            finally:
+                self._starting -= 1
+        else:
+            slot = await self._free.get()
         try:
             slot.conn.send((task, args))
             kind, value = await asyncio.wait_for(_receive(slot.conn), self._deadline_s)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.enrich.tags import tag_key
-from bot.model import Article, NewArticle
+from bot.model import Article, NewArticle, StoryPoint
 from bot.store.db import Database, Row, from_ts, to_ts
 
 _SELECT = ("SELECT a.id, a.feed_id, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) "
@@ -27,6 +27,18 @@ def _article(row: Row) -> Article:
         title=row["title"], summary=row["summary"], author=row["author"],
         tags=tuple(row["tags"].split()), lang=row["lang"], published=from_ts(row["published"]),
         first_seen=first_seen, cluster_id=row["cluster_id"])
+
+
+_POINTS = ("SELECT id, feed_id, cluster_id, COALESCE(published, first_seen) AS at, first_seen, "
+           "anchors, vector FROM articles ")
+
+
+def _point(row: Row) -> StoryPoint:
+    when, seen = from_ts(row["at"]), from_ts(row["first_seen"])
+    assert when is not None and seen is not None
+    return StoryPoint(id=row["id"], feed_id=row["feed_id"], cluster_id=row["cluster_id"],
+                      when=when, seen=seen, anchors=row["anchors"],
+                      vector=bytes(row["vector"]))
 
 
 def match_all_words(text: str, limit: int = 12) -> str:
@@ -61,12 +73,12 @@ class ArticleStore:
         async with self._db.transaction() as conn:
             cursor = await conn.executemany(
                 "INSERT INTO articles (feed_id, dedup_key, url, title, summary, author, "
-                "categories, tags, lang, published, first_seen) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "categories, tags, lang, published, first_seen, anchors, vector) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (feed_id, dedup_key) DO NOTHING",
                 [(feed_id, a.dedup_key, a.url, a.title, a.summary, a.author,
                   "\t".join(a.categories), " ".join(a.tags), a.lang, to_ts(a.published),
-                  to_ts(now)) for a in items])
+                  to_ts(now), a.anchors, a.vector) for a in items])
             return max(cursor.rowcount, 0)
 
     async def latest(self, *, limit: int, tag: str = "") -> list[Article]:
@@ -153,16 +165,35 @@ class ArticleStore:
             "LIMIT ?) m ON m.rowid = a.id ORDER BY m.score DESC", (query, min_id, limit))
         return [(_article(row), float(row["score"])) for row in rows]
 
-    async def story_candidates(self, searches: Sequence[tuple[str, str]], *, min_id: int,
-                               limit: int = 20) -> list[list[Article]]:
-        """For each (FTS query, url): articles with that URL or the best matches among
-        ids >= min_id, all in one trip to the database."""
-        batch = [(url, query, min_id, limit) for query, url in searches]
-        results = await self._db.fetch_batch(
-            _SELECT + "WHERE a.id IN (SELECT id FROM articles WHERE url = ? AND url != '' "
-            "UNION SELECT rowid FROM (SELECT rowid FROM articles_fts WHERE articles_fts "
-            "MATCH ? AND rowid >= ? ORDER BY rowid DESC LIMIT ?))", batch)
-        return [[_article(row) for row in rows] for rows in results]
+    async def story_points_after(self, after_id: int, *, seen_since: datetime,
+                                 limit: int) -> list[StoryPoint]:
+        """Articles with ids above `after_id` first seen since `seen_since`, oldest first:
+        what the in-memory story index adds on each refresh."""
+        rows = await self._db.fetchall(
+            _POINTS + "WHERE id > ? AND first_seen >= ? ORDER BY id LIMIT ?",
+            (after_id, to_ts(seen_since), limit))
+        return [_point(row) for row in rows]
+
+    async def story_points(self, ids: Sequence[int]) -> list[StoryPoint]:
+        """These articles' story points (missing ids are skipped)."""
+        found: list[StoryPoint] = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            rows = await self._db.fetchall(
+                _POINTS + f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            found.extend(map(_point, rows))
+        return found
+
+    async def cluster_ids(self, ids: Sequence[int]) -> dict[int, int]:
+        """The current cluster id of each of these articles."""
+        found: dict[int, int] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            rows = await self._db.fetchall(
+                f"SELECT id, cluster_id FROM articles WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk)
+            found.update((row[0], row[1]) for row in rows)
+        return found
 
     async def set_clusters(self, assignments: Sequence[tuple[int, int]]) -> None:
         """Put articles into stories: (article id, cluster id) pairs, in one transaction."""

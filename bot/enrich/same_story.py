@@ -1,0 +1,89 @@
+"""Same story, other outlet: how likely two articles report one event, and which story a new
+article joins.
+
+Each pair is judged on meaning (the cosine of the story vectors), on the names, figures and
+rare words both mention (weighted anchor overlap) and on time apart, combined by a logistic
+model fitted on the tuning half of tests/eval (see tests/eval/README.md). An article joins the
+story it matches best, unless that story already has an article from the same outlet or the
+article matches only one member of a larger story and not the rest (no chaining two events
+through a third).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.enrich.anchors import overlap
+
+WINDOW_HOURS = 48.0
+JOIN = 0.5  # probability a pair must reach for an article to join a story
+STORY_MEAN = 0.4  # the mean probability over a story's members it must reach too
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Coefficients of the pair model (logit = bias + sum of weight * feature)."""
+
+    bias: float
+    cosine: float
+    names: float  # log(1 + the weight of the names both mention)
+    figures: float  # ... of the figures both give
+    words: float  # ... of the rare words both use
+    jaccard: float  # the shared anchor weight over all of it
+    days_apart: float
+    conflict: float  # what each headline is about and the other story never names
+
+
+# Fitted by tests/eval/tune.py on the tuning half (1,107 candidate pairs, 195 of one event).
+WITH_VECTORS = Weights(bias=-6.09, cosine=2.32, names=1.94, figures=2.46, words=1.83,
+                       jaccard=0.93, days_apart=-3.41, conflict=0.0)
+WITHOUT_VECTORS = Weights(bias=-5.12, cosine=0.0, names=2.01, figures=2.47, words=2.0,
+                          jaccard=1.37, days_apart=-3.52, conflict=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """Another outlet's article near in time, and how likely it is the same story."""
+
+    article_id: int
+    feed_id: int
+    story: int  # its cluster id, or minus its id while it stands alone
+    probability: float
+
+
+def same_story_probability(cosine: float | None, anchors: Mapping[str, float],
+                           other: Mapping[str, float], hours_apart: float,
+                           conflict: float = 0.0) -> float:
+    """How likely two articles report the same event (0..1); `conflict` is their
+    headline_conflict."""
+    weights = WITHOUT_VECTORS if cosine is None else WITH_VECTORS
+    shared = overlap(anchors, other)
+    logit = (weights.bias + weights.cosine * (cosine or 0.0) + weights.names * shared.names
+             + weights.figures * shared.figures + weights.words * shared.words
+             + weights.jaccard * shared.jaccard
+             + weights.days_apart * min(abs(hours_apart), WINDOW_HOURS) / 24.0
+             + weights.conflict * conflict)
+    return 1.0 / (1.0 + math.exp(-logit))
+
+
+def choose_story(feed_id: int, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The candidate whose story the article joins, or None to stand alone.
+
+    A story qualifies when its best match reaches JOIN, the mean over its members reaches
+    STORY_MEAN, and none of its members comes from the article's own outlet.
+    """
+    stories: dict[int, list[Candidate]] = {}
+    for candidate in candidates:
+        stories.setdefault(candidate.story, []).append(candidate)
+    best: Candidate | None = None
+    for members in stories.values():
+        if any(m.feed_id == feed_id for m in members):
+            continue  # one article per outlet per story
+        top = max(members, key=lambda m: m.probability)
+        mean = sum(m.probability for m in members) / len(members)
+        if top.probability >= JOIN and mean >= STORY_MEAN and (
+                best is None or top.probability > best.probability):
+            best = top
+    return best
