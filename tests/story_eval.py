@@ -26,7 +26,7 @@ from bot.store.store import Store, open_store
 
 EVAL = Path(__file__).parent / "eval"
 SETS = ("stories_real.json", "stories_invented_a.json", "stories_invented_b.json",
-        "stories_invented_c.json", "stories_invented_d.json")
+        "stories_invented_c.json", "stories_invented_d.json", "stories_invented_e.json")
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,8 @@ def test_one_article_per_outlet_per_story() -> None:
 
 def test_no_chaining_through_one_member() -> None:
     """Matching one member of a story but none of the others is not enough."""
-    members = [Candidate(10, 2, 5, 0.95), Candidate(11, 3, 5, 0.05), Candidate(12, 4, 5, 0.05)]
+    members = [Candidate(10, 2, 5, 0.95), Candidate(11, 3, 5, 0.02), Candidate(12, 4, 5, 0.02),
+               Candidate(13, 6, 5, 0.02)]
     assert choose_story(1, members) is None
 
 

@@ -156,13 +156,20 @@ def test_discord_link_target_encodes_parentheses() -> None:
         "-# subtext",
         "- list item",
         "```\ncode block\n```",
+        "a\n  > quote on a later line",
     ],
 )
 def test_escape_discord_leaves_no_unescaped_markdown(hostile: str) -> None:
-    """Every Markdown character comes out backslash-escaped, so nothing formats or links."""
+    """Every Markdown character comes out backslash-escaped, so nothing formats or links
+    (list, heading and quote marks mean something only where a line starts)."""
     escaped = escape_discord(hostile)
     unescaped = re.sub(r"\\.", "", escaped)
-    assert not re.search(r"[*_~`|>#\-\[\]()]", unescaped)
+    assert not re.search(r"[*_~`|\[\]()]|^\s*[-#>]", unescaped, re.MULTILINE)
+
+
+def test_escape_discord_keeps_inner_hyphens_plain() -> None:
+    """A name like Jae-myung or a score like 2-1 reads as written."""
+    assert escape_discord("Lee Jae-myung wins 2-1 #1 > 0") == "Lee Jae-myung wins 2-1 #1 > 0"
 
 
 @pytest.mark.parametrize(

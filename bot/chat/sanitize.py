@@ -192,7 +192,9 @@ _DISCORD_INVITE = re.compile(
     r"(discord(?:app)?)(\s*\.\s*(?:gg|com\s*/\s*invite|io|me|li|new)\b)", re.IGNORECASE
 )
 _DISCORD_BARE_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#!$&+,;=%]+")
-_DISCORD_MARKDOWN = re.compile(r"[\\*_~`|>#\-\[\]()]")
+_DISCORD_MARKDOWN = re.compile(r"[\\*_~`|\[\]()]")
+# Marks that only mean something at the start of a line: lists, headings, quotes, subtext.
+_DISCORD_LINE_START = re.compile(r"^(\s*)([-#>]+)", re.MULTILINE)
 _DISCORD_LIST_NUMBER = re.compile(r"^(\s*\d+)\.(?=\s|$)", re.MULTILINE)
 _DISCORD_MASS_MENTION = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
 _DISCORD_ANGLE = re.compile(r"<")
@@ -219,7 +221,9 @@ def escape_discord_markdown(s: str) -> str:
         out.append(m.group(0))
         pos = m.end()
     out.append(_escape_markdown_run(s[pos:]))
-    return _DISCORD_LIST_NUMBER.sub(r"\1\\.", "".join(out))
+    escaped = _DISCORD_LINE_START.sub(
+        lambda m: m[1] + "".join(f"\\{mark}" for mark in m[2]), "".join(out))
+    return _DISCORD_LIST_NUMBER.sub(r"\1\\.", escaped)
 
 
 def escape_discord(s: str) -> str:

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.enrich.language import Language
-from bot.enrich.names import story_names
+from bot.enrich.names import Name, story_names
 from bot.enrich.wordlists import CALENDAR
 from bot.enrich.words import bare, fold_phrase, is_word, tokens
 
 MAX_ANCHORS = 40
 TITLE_BOOST = 1.5
 TERM_SHARE = 0.4  # a rare common noun tells less than a name or a figure
+RARE_WORD = 4.2  # Zipf: a lowercase word rarer than this says what the story is about
+TEXT_CHARS = 1500  # names, figures and words are read from the top of the story
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[^\W\d_A-Z]{4,}(?![\w'’-])")
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9,
           "billion": 1e9, "tn": 1e12, "trillion": 1e12}
 _NUMBER = re.compile(
@@ -38,11 +41,14 @@ class Anchor:
     headline: bool = False  # a name the headline gives: what the story is about
 
 
-def story_anchors(title: str, text: str, lang: Language) -> tuple[Anchor, ...]:
-    """The story's anchors, heaviest first, at most MAX_ANCHORS."""
+def story_anchors(title: str, text: str, lang: Language,
+                  names: Sequence[Name] | None = None) -> tuple[Anchor, ...]:
+    """The story's anchors, heaviest first, at most MAX_ANCHORS (`names`: the story's
+    names, when already read)."""
+    text = text[:TEXT_CHARS]
     weights: dict[str, float] = {}
     headline: set[str] = set()
-    for name in story_names(title, text, lang, loose=True):
+    for name in story_names(title, text, lang) if names is None else names:
         boost = TITLE_BOOST if name.in_title else 1.0
         for key in name.keys:
             weights[key] = max(weights.get(key, 0.0), _rarity(key, lang) * boost)
@@ -174,11 +180,10 @@ def _terms(source: str, lang: Language) -> list[tuple[str, float]]:
     if not lang.known:
         return []
     found: list[tuple[str, float]] = []
-    for token in tokens(source):
-        if len(token) < 4 or not token.isalpha() or not token.islower():
+    for word in set(_LOWER_WORD.findall(source)):
+        if not word.islower():
             continue
-        zipf = lang.zipf(token)
-        if zipf >= 4.2 or token in lang.stopwords:
-            continue
-        found.append((f"~{lang.stem(token)}", TERM_SHARE * min(max(5.5 - zipf, 0.5), 2.5)))
-    return found
+        zipf = lang.zipf(word)
+        if zipf < RARE_WORD and word not in lang.stopwords:
+            found.append((f"~{lang.stem(word)}", TERM_SHARE * min(max(5.5 - zipf, 0.5), 2.5)))
+    return sorted(found)

@@ -1,11 +1,13 @@
 """The names a story mentions: people, places, organisations, read from capitalization.
 
-A capitalized word is a name when it does not merely start a sentence: mid-sentence, part of
-a run ("Shigeru Ishiba"), an acronym, or a word the story also capitalizes mid-sentence. A
-common word that starts a sentence ("Explore Turkey ...", "Rescuers dug ...") is not one.
-Titles such as "Prime Minister" are cut off. A Title Case Headline capitalizes everything,
-so there only rare words, acronyms and the text's own names count. Languages that capitalize
-every noun (German) need a name to be rare too. Scripts without capitals give no names.
+A capitalized word is surely a name when it does not merely start a sentence: mid-sentence,
+part of a run ("Shigeru Ishiba"), an acronym, or a word the story also capitalizes
+mid-sentence or repeats alone. A common word that starts a sentence ("Explore Turkey ...",
+"Rescuers dug ...") is not surely one: tags leave it out, story matching (where a common
+word weighs little) keeps it. Titles such as "Prime Minister" are cut off. A Title Case
+Headline capitalizes everything, so there only rare words, acronyms and the text's own names
+count. Languages that capitalize every noun (German) need a lone name to be rare too.
+Scripts without capitals give no names.
 """
 
 from __future__ import annotations
@@ -17,20 +19,29 @@ from bot.enrich.language import Language
 from bot.enrich.wordlists import CALENDAR, HONORIFICS
 from bot.enrich.words import bare, fold_phrase, is_acronym, is_capitalized, is_word, tokens
 
-COMMON = 3.5  # Zipf: a capitalized word this common at a sentence start is not a name
+COMMON = 3.5  # Zipf: a capitalized word this common at a sentence start is not surely a name
 VERY_COMMON = 5.5  # ... nor, this common, when it starts several sentences ("Use", "The")
 _CONNECTORS = frozenset({"of", "the", "de", "del", "da", "al", "bin", "van", "von", "der",
                          "la", "le", "du", "&"})
 _BOUNDARIES = frozenset('.!?:;|"“”‘’—–()[]«»')
 _NOUNS_CAPITALIZED = frozenset({"de", "lb"})  # languages that capitalize every noun
 
+Run = tuple[list[str], bool]  # capitalized words, and whether they start a sentence
+
 
 @dataclass(frozen=True, slots=True)
 class Name:
-    """One mention of a name: its words as written, and whether the headline has it."""
+    """One mention of a name: its words as written, whether the headline has it, and
+    whether its first word may only be capitalized because a sentence starts there."""
 
     words: tuple[str, ...]
     in_title: bool
+    doubtful_first: bool = False
+
+    @property
+    def sure_words(self) -> tuple[str, ...]:
+        """The words that surely belong to the name ("Explore Turkey" -> ("Turkey",))."""
+        return self.words[1:] if self.doubtful_first else self.words
 
     @property
     def keys(self) -> list[str]:
@@ -38,23 +49,28 @@ class Name:
         return fold_phrase(list(self.words))
 
 
-def story_names(title: str, text: str, lang: Language, *, loose: bool = False) -> list[Name]:
-    """Every mention of a name, the headline's first, in order of appearance.
-
-    `loose` also takes a capitalized word that starts a sentence ("Iran says ..."): right
-    for matching stories (a common word weighs little there), wrong for tags.
-    """
+def story_names(title: str, text: str, lang: Language) -> list[Name]:
+    """Every mention of a name, the headline's first, in order of appearance."""
     title_case = is_title_case(title)
-    mid = _mid_sentence_capitals(text) | (set() if title_case else _mid_sentence_capitals(title))
-    known = _Known(mid, _repeated_capitals(f"{title}\n{text}", lang), loose)
-    found = [Name(tuple(words), True) for words in _names(title, title_case, known, lang)]
-    found += [Name(tuple(words), False) for words in _names(text, False, known, lang)]
+    title_runs = _runs(title)
+    text_runs = _runs(text)
+    mid = _mid_sentence(text_runs) | (set() if title_case else _mid_sentence(title_runs))
+    known = _Known(mid, _repeated(title_runs + text_runs, f"{title}\n{text}", lang))
+    found: list[Name] = []
+    for runs, in_title in ((title_runs, True), (text_runs, False)):
+        for run, at_start in runs:
+            for words, doubtful in _split(run, at_start and not (in_title and title_case),
+                                          known, lang):
+                if in_title and title_case:
+                    found += [Name(tuple(w), True) for w in _standing_out(words, mid, lang)]
+                else:
+                    found.append(Name(tuple(words), in_title, doubtful))
     return found
 
 
 def is_title_case(title: str) -> bool:
     """Whether a headline capitalizes every longer word ("Quake Kills Dozens In Turkey")."""
-    words = [w for w in tokens(title) if is_word(w) and len(w) > 3]
+    words = [w for w in tokens(title) if len(w) > 3 and is_word(w)]
     capitals = sum(1 for w in words if is_capitalized(w))
     return len(words) >= 3 and capitals >= 0.8 * len(words)
 
@@ -65,46 +81,39 @@ class _Known:
 
     mid: set[str]
     repeated: set[str]
-    loose: bool  # any capitalized word that is not a function word
 
 
-def _names(source: str, title_case: bool, known: _Known,
-           lang: Language) -> list[list[str]]:
-    found: list[list[str]] = []
-    for line in source.splitlines():
-        for run, at_start in _capitalized_runs(tokens(line)):
-            for name in _split_at_honorifics(run, at_start and not title_case, known, lang):
-                found.extend(_standing_out(name, known.mid, lang) if title_case else [name])
-    return found
+def _runs(source: str) -> list[Run]:
+    """The capitalized runs of every line of `source`."""
+    return [run for line in source.splitlines() for run in _capitalized_runs(tokens(line))]
 
 
-def _mid_sentence_capitals(source: str) -> set[str]:
-    """Capitalized words of `source` that do not start a sentence (bare forms)."""
-    return {bare(word) for line in source.splitlines()
-            for run, at_start in _capitalized_runs(tokens(line))
-            for word in run[1 if at_start else 0:] if is_capitalized(word)}
+def _mid_sentence(runs: list[Run]) -> set[str]:
+    """Capitalized words that do not start a sentence (bare forms)."""
+    return {bare(word) for run, at_start in runs for word in run[1 if at_start else 0:]
+            if is_capitalized(word)}
 
 
-def _repeated_capitals(source: str, lang: Language) -> set[str]:
+def _repeated(runs: list[Run], source: str, lang: Language) -> set[str]:
     """Lone capitalized words that come up more than once, never in lowercase and are not
     among the language's most common words ("Iran says ... Iran will ..."; not "Use ...
     Use ..."): names, even where each mention starts a sentence."""
-    words = [bare(t) for t in tokens(source) if is_word(t)]
-    lower = {w for w in words if w.islower()}
-    counts = Counter(w for w in words if is_capitalized(w) and not w.isupper())
-    return {w for w, n in counts.items() if n > 1 and w.casefold() not in lower
-            and lang.zipf(w.casefold()) < VERY_COMMON}
+    counts = Counter(bare(word) for run, _ in runs for word in run
+                     if is_capitalized(word) and not word.isupper())
+    lower = source.casefold() if counts else ""
+    return {w for w, n in counts.items() if n > 1 and lang.zipf(w.casefold()) < VERY_COMMON
+            and lower.count(w.casefold()) == source.count(w)}  # never written in lowercase
 
 
-def _capitalized_runs(toks: list[str]) -> list[tuple[list[str], bool]]:
+def _capitalized_runs(toks: list[str]) -> list[Run]:
     """Runs of capitalized words (joined by connectors), each with whether it starts a
     sentence."""
-    runs: list[tuple[list[str], bool]] = []
+    runs: list[Run] = []
     run: list[str] = []
     run_start = False
     sentence_start = True
     for token in [*toks, "."]:
-        if is_word(token) and is_capitalized(token):
+        if token[0].isupper() and is_word(token):
             if not run:
                 run_start = sentence_start
             run.append(token)
@@ -119,14 +128,9 @@ def _capitalized_runs(toks: list[str]) -> list[tuple[list[str], bool]]:
             continue
         sentence_start = False
         if token.endswith(("'s", "’s")):  # "Japan's Ishiba": the possessive ends a name
-            runs.append((_trim(run), run_start and not _is_possessive_name(run)))
+            runs.append((_trim(run), run_start and len(run) > 1))  # "Peru's Congress": a name
             run = []
     return [(r, start) for r, start in runs if r]
-
-
-def _is_possessive_name(run: list[str]) -> bool:
-    """ "Peru's Congress": one capitalized word owning something starts with a name."""
-    return len(run) == 1
 
 
 def _trim(run: list[str]) -> list[str]:
@@ -135,11 +139,12 @@ def _trim(run: list[str]) -> list[str]:
     return run
 
 
-def _split_at_honorifics(run: list[str], at_start: bool, known: _Known,
-                         lang: Language) -> list[list[str]]:
-    """The names in a run: "Prime Minister Shigeru Ishiba" -> ["Shigeru", "Ishiba"]; a common
-    word that merely starts the sentence is not part of one ("Explore Turkey" -> Turkey)."""
-    names: list[list[str]] = []
+def _split(run: list[str], at_start: bool, known: _Known,
+           lang: Language) -> list[tuple[list[str], bool]]:
+    """The names in a run, each with whether its first word is doubtful: "Prime Minister
+    Shigeru Ishiba" -> Shigeru Ishiba; "Explore Turkey", starting a sentence -> (Explore)
+    Turkey. A common first word before a rare one is a first name ("Robert Habeck")."""
+    names: list[tuple[list[str], bool]] = []
     words: list[str] = []
     surely = not at_start
     for word in [*run, ""]:
@@ -149,16 +154,21 @@ def _split_at_honorifics(run: list[str], at_start: bool, known: _Known,
             continue
         while words and (words[0].casefold() in _CONNECTORS or _is_plain(words[0], lang)):
             words = words[1:]
-        first = bare(words[0]) if words else ""
-        if not (surely or known.loose) and words and first not in known.mid and not is_acronym(
-                first) and (_is_common(words[0], lang) and _is_common(words[1], lang)
-                            if len(words) > 1 else first not in known.repeated):
-            words = words[1:]  # "Rescuers", "Explore": capitalized because a sentence began
-            # (but "Robert Habeck": a common first word before a rare one is a first name)
         if words and _is_name(words, lang):
-            names.append([bare(w) for w in words])
+            names.append(([bare(w) for w in words],
+                          not surely and _is_doubtful(words, known, lang)))
         words, surely = [], True
     return names
+
+
+def _is_doubtful(words: list[str], known: _Known, lang: Language) -> bool:
+    """Whether a sentence's first word may be capitalized only because it starts it."""
+    first = bare(words[0])
+    if first in known.mid or is_acronym(first):
+        return False
+    if len(words) > 1:
+        return _is_common(words[0], lang) and _is_common(words[1], lang)
+    return first not in known.repeated
 
 
 def _is_name(words: list[str], lang: Language) -> bool:

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from bot.enrich import vectors
-from bot.enrich.anchors import encode, story_anchors
+from bot.enrich.anchors import TEXT_CHARS, encode, story_anchors
 from bot.enrich.language import detect_language, language
+from bot.enrich.names import story_names
 from bot.enrich.summary import summarize
 from bot.enrich.tags import extract_tags
 from bot.enrich.text import html_to_text
@@ -41,10 +42,12 @@ def _enrich(entry: Entry, text: str, feed_tags: Sequence[str],
     title = " ".join(html_to_text(entry.title).split())
     lang = detect_language(title, text, entry.lang)
     words = language(lang)
+    names = story_names(title, text[:TEXT_CHARS], words)
     return NewArticle(
         dedup_key=entry.dedup_key, url=entry.url, title=title or "(untitled)",
         summary=summarize(text, title=title, lang=words),
         author=entry.author, categories=entry.categories,
-        tags=extract_tags(title, text, entry.categories, feed_tags, aliases, lang=words),
+        tags=extract_tags(title, text, entry.categories, feed_tags, aliases, lang=words,
+                          names=names),
         lang=lang, published=entry.published,
-        anchors=encode(story_anchors(title, text, words)))
+        anchors=encode(story_anchors(title, text, words, names)))

@@ -16,6 +16,7 @@ _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _NO_ALIASES: Mapping[str, str] = MappingProxyType({})
 _MAX_CATEGORY = 40
 _MAX_NAME_WORDS = 4
+_NAME_CANDIDATES = 12  # names considered for the five tags
 _RARE = 3.2  # Zipf: a lowercase headline word rarer than this may be a tag ("sourdough")
 _SHORT_FORMS = frozenset({*PHRASES.values(), "us", "uk", "eu", "un", "uae"})
 
@@ -52,6 +53,7 @@ def extract_tags(
     aliases: Mapping[str, str] = _NO_ALIASES,
     limit: int = 5,
     lang: Language | None = None,
+    names: Sequence[Name] | None = None,
 ) -> tuple[str, ...]:
     """At most `limit` display tags: the publisher's categories as given, then the names
     the story is about, then a rare headline word; the feed's configured tags always fit,
@@ -61,8 +63,8 @@ def extract_tags(
     reserved = _distinct([(t, _concept(t)) for t in _normalized(feed_tags, alias_of)])[:limit]
     wanted = [(c, _concept(c)) for c in _normalized(
         (c for c in categories if _is_usable(c)), alias_of)]
-    wanted += [(alias_of.get(tag_key(shown), shown), keys)
-               for shown, keys in _name_tags(title, text, words)]
+    found = story_names(title, text, words) if names is None else names
+    wanted += [(alias_of.get(tag_key(shown), shown), keys) for shown, keys in _name_tags(found)]
     wanted += [(w.capitalize(), {w}) for w in _rare_headline_words(title, text, words)]
     taken = [keys for _, keys in reserved]
     picked = [t for t, _ in _distinct(wanted, taken)]
@@ -105,17 +107,17 @@ def _distinct(tags: Iterable[tuple[str, set[str]]],
     return kept
 
 
-def _name_tags(title: str, text: str, lang: Language) -> list[tuple[str, set[str]]]:
+def _name_tags(names: Sequence[Name]) -> list[tuple[str, set[str]]]:
     """Names as tags, the headline's first, then the text's by how often they come up;
     a name is shown in its fullest form ("Ishiba" -> "ShigeruIshiba") and a people's
     adjective as its country ("Japanese" -> "Japan")."""
-    names = story_names(title, text, lang)
-    counts = Counter(n.words for n in names if not n.in_title)
-    order = list(dict.fromkeys(n.words for n in names if n.in_title))
-    order += sorted(dict.fromkeys(n.words for n in names if not n.in_title),
+    sure = [n for n in names if n.sure_words]
+    counts = Counter(n.sure_words for n in sure if not n.in_title)
+    order = list(dict.fromkeys(n.sure_words for n in sure if n.in_title))
+    order += sorted(dict.fromkeys(n.sure_words for n in sure if not n.in_title),
                     key=lambda w: -counts[w])
     tags: list[tuple[str, set[str]]] = []
-    for words in order:
+    for words in order[:_NAME_CANDIDATES]:
         full = _fullest(words, order)[:_MAX_NAME_WORDS]
         tags.append((_name_display(full), set(Name(full, False).keys)))
     return tags

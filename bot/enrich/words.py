@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Dotted acronyms ("U.S."), words with inner apostrophes or hyphens, and single marks.
 TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:['’-][^\W_]+)*|[^\w\s]")
 _POSSESSIVE = ("'s", "’s", "'", "’")
+_LETTER = re.compile(r"[^\W\d_]")
+_DECORATED = re.compile(r"['’.]")
 
 # Adjectives and short forms of places, folded to one key so that "Japanese" meets "Japan".
 DEMONYMS = {
@@ -29,7 +32,7 @@ DEMONYMS = {
     "saudi": "saudi", "scottish": "scotland", "serbian": "serbia", "somali": "somalia",
     "spanish": "spain", "sudanese": "sudan", "swedish": "sweden", "swiss": "switzerland",
     "syrian": "syria", "taiwanese": "taiwan", "tanzanian": "tanzania", "thai": "thailand",
-    "turkish": "turkey", "türkiye": "turkey", "ugandan": "uganda", "ukrainian": "ukraine",
+    "turkish": "turkey", "turkiye": "turkey", "ugandan": "uganda", "ukrainian": "ukraine",
     "venezuelan": "venezuela", "vietnamese": "vietnam", "welsh": "wales",
     "yemeni": "yemen", "zimbabwean": "zimbabwe", "usa": "us",
 }  # fmt: skip
@@ -48,7 +51,7 @@ def tokens(text: str) -> list[str]:
 
 def is_word(token: str) -> bool:
     """A token that holds a letter (not a number or a mark)."""
-    return any(c.isalpha() for c in token)
+    return token[:1].isalpha() or _LETTER.search(token) is not None
 
 
 def is_acronym(token: str) -> bool:
@@ -64,6 +67,8 @@ def is_capitalized(token: str) -> bool:
 
 def bare(token: str) -> str:
     """The token without a possessive ending or acronym dots: "Japan's" -> "Japan"."""
+    if not _DECORATED.search(token):
+        return token
     for ending in _POSSESSIVE:
         if token.endswith(ending) and len(token) > len(ending) + 1:
             token = token[: -len(ending)]
@@ -73,13 +78,25 @@ def bare(token: str) -> str:
 
 def fold(word: str) -> str:
     """The comparable key of one word of a name: lowercase, bare, places by their country."""
-    key = bare(word).casefold().replace("’", "'")
+    key = unaccented(bare(word).casefold().replace("’", "'"))
     return DEMONYMS.get(key, key)
+
+
+def unaccented(word: str) -> str:
+    """Latin letters without their accents, as outlets often drop them: "Jerí" -> "Jeri"
+    (other scripts keep their marks)."""
+    if word.isascii():
+        return word
+    plain: list[str] = []
+    for char in unicodedata.normalize("NFKD", word):
+        if not (unicodedata.combining(char) and plain and plain[-1].isascii()):
+            plain.append(char)
+    return unicodedata.normalize("NFC", "".join(plain))
 
 
 def fold_phrase(words: list[str]) -> list[str]:
     """Keys of a name's words; a known phrase ("United States") becomes its one key."""
-    phrase = " ".join(bare(w).casefold() for w in words)
+    phrase = " ".join(unaccented(bare(w).casefold()) for w in words)
     if phrase in PHRASES:
         return [PHRASES[phrase]]
     return [fold(w) for w in words]
