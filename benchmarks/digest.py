@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 
 from benchmarks.common import DEFAULT_CORPUS, load_corpus, table
 from benchmarks.ingest import parsed, store_all
-from bot.chat.render_discord import render_discord
-from bot.chat.render_telegram import render_telegram
+from bot.chat.discord.render import render_discord
+from bot.chat.telegram.render import render_telegram
 from bot.digest.compose import compose_digest
 from bot.digest.service import DigestService, subscribed_feed_ids
 from bot.enrich.stories import Stories

@@ -24,9 +24,9 @@ from bot.chat.request import Caller, UserError
 from bot.config import Config, ConfigError, load_config
 from bot.digest.schedule import parse_schedule
 from bot.feeds.poll import FeedOutcome
+from bot.health import bot_lines, collect_status
 from bot.logs import setup_logging
 from bot.operations import add_operations, backup_command, check_health, feeds_command
-from bot.status import bot_lines, collect_status
 from bot.store.db import DatabaseError
 
 DEFAULT_CONFIG = "config.toml"

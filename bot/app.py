@@ -17,21 +17,21 @@ from bot.chat.adapter import ChatAdapter
 from bot.chat.commands import Commands
 from bot.chat.console_adapter import CHANNEL_ID as CONSOLE
 from bot.chat.console_adapter import ConsoleAdapter
-from bot.chat.discord_adapter import DiscordAdapter
+from bot.chat.discord.adapter import DiscordAdapter
 from bot.chat.moderation import Moderation
-from bot.chat.telegram_adapter import TelegramAdapter
+from bot.chat.telegram.adapter import TelegramAdapter
 from bot.config import Config
 from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
-from bot.enrich.tags import display_tag, tag_key
+from bot.enrich.tags import display_tag
 from bot.feeds.failures import FailurePolicy, FeedFailures
 from bot.feeds.fetch import Fetcher, FetchLimits
 from bot.feeds.guard import AddressCheck, allow_any_address, is_public_address
 from bot.feeds.poll import Poller, PollSettings
 from bot.feeds.worker import ParseWorker
-from bot.health import HEARTBEAT_S, Monitor
 from bot.metrics import MeteredSender, Metrics, MetricsServer
-from bot.model import Channel, FeedSpec
+from bot.model import Channel, FeedSpec, tag_key
+from bot.monitor import HEARTBEAT_S, Monitor
 from bot.store.lock import run_lock
 from bot.store.store import Store, open_store
 

@@ -20,8 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.digest.filters import FilterError, parse_filter
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
+from bot.filters.parse import FilterError, parse_filter
 
 _DURATION = re.compile(r"(\d+)\s*(s|m|h|d)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

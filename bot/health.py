@@ -1,154 +1,158 @@
-"""The running bot's rounds (poll, deliver, prune, heartbeat), their metrics and stalls."""
+"""Health at a glance: uptime, stalls, feeds and their state, the next digest per channel."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TypeVar
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
 
+from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.digest.service import DigestService
-from bot.feeds.poll import FeedOutcome, Poller
-from bot.metrics import Metrics
-from bot.store.runtime import Heartbeat
+from bot.monitor import liveness
 from bot.store.store import Store
-
-log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
-HEARTBEAT_S = 30
-NOT_RUNNING_AFTER = timedelta(minutes=3)  # no heartbeat for this long: the bot is down
-STALL_AFTER = {"poll": timedelta(minutes=10), "digest": timedelta(minutes=10)}
-LOOP_NAMES = {"poll": "poller", "digest": "delivery loop"}
-KEYS_KEPT = 2  # dedup keys of pruned stories are kept this many retention periods
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class Liveness:
-    """Whether the bot is running, and which of its loops stalled."""
+class FeedHealth:
+    """One feed's state."""
 
-    running: bool
-    stalls: tuple[str, ...]
-    reason: str  # why it is not healthy; "" when running without stalls
+    name: str
+    url: str
+    articles: int
+    failures: int
+    last_error: str
+    last_polled: datetime | None
+    next_poll: datetime | None
+    disabled: bool
 
     @property
-    def healthy(self) -> bool:
-        """Running, and every loop did its work recently."""
-        return self.running and not self.stalls
+    def state(self) -> str:
+        """"ok", "backing off" (failing, retried later) or "disabled"."""
+        return "disabled" if self.disabled else "backing off" if self.failures else "ok"
 
 
-def stalls(beat: Heartbeat, now: datetime) -> tuple[str, ...]:
-    """Each loop with no finished round for far longer than scheduled, in words."""
-    found = []
-    for kind, limit in STALL_AFTER.items():
-        last: datetime | None = beat.last_poll if kind == "poll" else beat.last_digest
-        quiet = now - (last or beat.started)
-        if quiet > limit:
-            found.append(f"{LOOP_NAMES[kind]} stalled: no round finished for {_minutes(quiet)} min "
-                         f"(limit {_minutes(limit)} min)")
-    return tuple(found)
+@dataclass(frozen=True, slots=True)
+class BotHealth:
+    """The running bot as its heartbeat tells it."""
+
+    running: bool
+    healthy: bool
+    problem: str  # why it is not healthy ("" when it is)
+    stalls: tuple[str, ...]
+    started: datetime | None
+    uptime_s: int | None
+    last_poll: datetime | None
+    next_poll: datetime | None
+    last_digest: datetime | None
 
 
-def liveness(beat: Heartbeat | None, now: datetime) -> Liveness:
-    """Judge the heartbeat row a bot process writes."""
-    if beat is None:
-        return Liveness(False, (), "the bot has never run on this database")
-    if beat.stopped is not None:
-        return Liveness(False, (), f"the bot stopped at {beat.stopped:%Y-%m-%d %H:%M} UTC")
-    silent = now - beat.heartbeat
-    if silent > NOT_RUNNING_AFTER:
-        return Liveness(False, (), f"no heartbeat for {_minutes(silent)} min: the bot is not "
-                                   "running (or its loop is blocked)")
-    found = stalls(beat, now)
-    return Liveness(True, found, "; ".join(found))
+@dataclass(frozen=True, slots=True)
+class ChannelHealth:
+    """One channel's schedule and state."""
+
+    id: str
+    digest: str
+    timezone: str
+    filter: str
+    next_digest: datetime | None
+    paused: str
 
 
-def _minutes(span: timedelta) -> int:
-    return int(span.total_seconds() // 60)
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Everything `status` shows."""
+
+    now: datetime
+    bot: BotHealth
+    articles: int
+    feeds: tuple[FeedHealth, ...]
+    channels: tuple[ChannelHealth, ...]
+
+    @property
+    def failing(self) -> tuple[FeedHealth, ...]:
+        """Feeds whose last poll failed, or that are disabled."""
+        return tuple(f for f in self.feeds if f.failures or f.disabled)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (datetimes as ISO strings)."""
+        result: dict[str, Any] = _jsonable(asdict(self))
+        for feed, shown in zip(self.feeds, result["feeds"], strict=True):
+            shown["state"] = feed.state
+        return result
 
 
-class Monitor:
-    """Runs the scheduled rounds, records them for `status`, counts them, and drains at stop."""
-
-    def __init__(self, store: Store, poller: Poller, digests: DigestService, metrics: Metrics,
-                 clock: Clock, retention: timedelta) -> None:
-        self._store = store
-        self._poller = poller
-        self._digests = digests
-        self._metrics = metrics
-        self._clock = clock
-        self._retention = retention
-        self._stalled: set[str] = set()
-        self._rounds: dict[str, set[asyncio.Task[object]]] = {}
-
-    async def start(self, pid: int) -> None:
-        """Record the start of this process."""
-        await self._store.runtime.record_start(pid, self._clock())
-
-    async def stop(self, grace_s: float) -> None:
-        """Cancel a poll round; let a delivery in flight finish (up to `grace_s`), then
-        cancel it too (its unsent items stay in the outbox); record the stop."""
-        for task in self._rounds.get("poll", set()):
-            task.cancel()
-        delivering = [t for t in self._rounds.get("digest", set()) if not t.done()]
-        if delivering:
-            log.info("waiting up to %g s for the delivery in flight", grace_s)
-            await asyncio.wait(delivering, timeout=grace_s)
-        for task in [t for tasks in self._rounds.values() for t in tasks]:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._store.runtime.record_stop(self._clock())
-
-    async def poll_round(self) -> None:
-        """Poll what is due; count outcomes; record the round."""
-        outcomes = await self._tracked("poll", self._poller.poll_due())
-        count_outcomes(self._metrics, outcomes)
-        await self._store.runtime.record_round("poll", self._clock())
-
-    async def digest_round(self) -> None:
-        """Post what is due and what the outbox holds; record the round."""
-        await self._tracked("digest", self._digests.run_due())
-        await self._store.runtime.record_round("digest", self._clock())
-
-    async def beat(self) -> None:
-        """Write the heartbeat; log each stall once when it starts and once when it ends."""
-        now = self._clock()
-        await self._store.runtime.record_beat(now)
-        beat = await self._store.runtime.heartbeat()
-        found = set(stalls(beat, now)) if beat else set()
-        kinds = {text.split(" stalled", 1)[0] for text in found}
-        for text in sorted(found):
-            if text.split(" stalled", 1)[0] not in self._stalled:
-                log.warning("%s", text)
-        for kind in self._stalled - kinds:
-            log.info("%s is working again", kind)
-        self._stalled = kinds
-
-    async def prune(self) -> None:
-        """Delete stories past the retention; forget their keys after twice as long."""
-        now = self._clock()
-        deleted = await self._store.pruned.prune_articles(now - self._retention)
-        forgotten = await self._store.pruned.forget_keys(now - KEYS_KEPT * self._retention)
-        if deleted or forgotten:
-            log.info("pruned %d stories older than %d days; forgot %d older keys", deleted,
-                     self._retention.days, forgotten)
-
-    async def _tracked(self, kind: str, work: Awaitable[T]) -> T:
-        """Run a round as a task that `stop` can find."""
-        task = asyncio.ensure_future(work)
-        tasks = self._rounds.setdefault(kind, set())
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        return await asyncio.shield(task)  # a cancelled caller leaves it to `stop`
+def bot_lines(status: Status) -> list[str]:
+    """The bot's own health in a few lines: running or not, uptime, stalls, polls."""
+    bot, now = status.bot, status.now
+    if not bot.running:
+        lines = [f"Not running: {bot.problem}."]
+    else:
+        lines = [f"Running for {_span(bot.uptime_s or 0)}" + ("." if bot.healthy else
+                                                             f"; {bot.problem}.")]
+    polled = f"{_ago(now, bot.last_poll)}" if bot.last_poll else "no poll round yet"
+    upcoming = ("due now" if bot.next_poll is None or bot.next_poll <= now
+                else f"next at {bot.next_poll:%H:%M} UTC")
+    lines.append(f"Last poll round: {polled}; {upcoming}.")
+    if bot.last_digest:
+        lines.append(f"Last delivery round: {_ago(now, bot.last_digest)}.")
+    return lines
 
 
-def count_outcomes(metrics: Metrics, outcomes: Sequence[FeedOutcome]) -> None:
-    """Fetches by outcome and stories stored, from one round of polls."""
-    for outcome in outcomes:
-        kind = "error" if outcome.error else "not_modified" if outcome.not_modified else "ok"
-        metrics.fetches.inc(kind)
-        metrics.articles_stored.inc(amount=outcome.new)
+def _ago(now: datetime, moment: datetime) -> str:
+    return f"{_span(int((now - moment).total_seconds()))} ago"
+
+
+def _span(seconds: int) -> str:
+    """3725 -> "1 h 2 min"; under a minute -> "42 s"."""
+    days, rest = divmod(max(seconds, 0), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{secs} s"
+
+
+async def collect_status(store: Store, digests: DigestService, now: datetime) -> Status:
+    """Read the current state of feeds and channels."""
+    counts = await store.articles.count_by_feed()
+    feeds = tuple(
+        FeedHealth(name=f.name, url=f.url, articles=counts.get(f.id, 0), failures=f.failures,
+                   last_error=f.last_error, last_polled=f.last_polled, next_poll=f.next_poll,
+                   disabled=f.disabled)
+        for f in await store.feeds.active_feeds())
+    channels = []
+    for channel in await digests.channels():
+        try:
+            upcoming = parse_schedule(channel.digest, channel.timezone).next_after(now)
+        except ScheduleError:
+            upcoming = None
+        channels.append(ChannelHealth(
+            id=channel.id, digest=channel.digest, timezone=channel.timezone,
+            filter=channel.filter, next_digest=upcoming,
+            paused=await store.channels.paused_reason(channel.id)))
+    return Status(now=now, bot=await _bot_health(store, feeds, now), articles=sum(counts.values()),
+                  feeds=feeds, channels=tuple(channels))
+
+
+async def _bot_health(store: Store, feeds: tuple[FeedHealth, ...], now: datetime) -> BotHealth:
+    beat = await store.runtime.heartbeat()
+    alive = liveness(beat, now)
+    due = [f.next_poll for f in feeds if f.next_poll is not None and not f.disabled]
+    return BotHealth(
+        running=alive.running, healthy=alive.healthy, problem=alive.reason, stalls=alive.stalls,
+        started=beat.started if beat else None,
+        uptime_s=int((now - beat.started).total_seconds()) if beat and alive.running else None,
+        last_poll=beat.last_poll if beat else None, next_poll=min(due, default=None),
+        last_digest=beat.last_digest if beat else None)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

@@ -9,9 +9,9 @@ from types import TracebackType
 
 from aiohttp import web
 
-from bot.digest.service import ChannelGone, Sender, SentCallback
 from bot.logs import log_context
 from bot.model import Digest
+from bot.ports import ChannelGone, Sender, SentCallback
 
 log = logging.getLogger(__name__)
 Labels = tuple[str, ...]

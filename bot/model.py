@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def tag_key(tag: str) -> str:
+    """The identity of a tag: `World News`, `world-news` and `#WorldNews` are one key."""
+    return _NON_ALNUM.sub("", tag).casefold()
 
 
 @dataclass(frozen=True, slots=True)

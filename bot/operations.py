@@ -10,7 +10,7 @@ from bot.app import Core, address_check, open_core, utc_now
 from bot.chat.feed_transfer import FeedTransfer
 from bot.config import Config
 from bot.feeds.opml import MAX_OPML_BYTES, OpmlError
-from bot.health import liveness
+from bot.monitor import liveness
 from bot.store.backup import backup_database_async
 from bot.store.store import open_store
 

@@ -9,7 +9,7 @@ from types import MappingProxyType
 import pytest
 
 from bot.digest.compose import compose_digest, digest_title, recency
-from bot.digest.filters import Filter, parse_filter
+from bot.filters.parse import Filter, parse_filter
 from bot.model import Article, Channel, Digest, Link
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

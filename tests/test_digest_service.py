@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest.service import ChannelGone, DigestService, SentCallback
+from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
 from bot.model import Channel, Digest, FeedSpec, NewArticle
+from bot.ports import ChannelGone, SentCallback
 from bot.store.store import Store, open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

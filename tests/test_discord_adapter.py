@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import Core, open_core, utc_now
 from bot.chat.adapter import PlatformError
-from bot.chat.discord_adapter import DiscordAdapter
+from bot.chat.discord.adapter import DiscordAdapter
 from bot.config import load_config
 from tests.conftest import FIXTURES
 from tests.fakes.discord_records import EPHEMERAL, LOADING, InteractionCallback, StoredMessage

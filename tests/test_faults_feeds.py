@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest.service import DigestService, SentCallback
+from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
 from bot.feeds.failures import FailurePolicy, FeedFailures
 from bot.feeds.fetch import Fetcher, FetchLimits
@@ -18,6 +18,7 @@ from bot.feeds.guard import allow_any_address
 from bot.feeds.poll import Poller, PollSettings
 from bot.feeds.worker import ParseWorker
 from bot.model import Channel, Digest, FeedSpec, FeedState
+from bot.ports import SentCallback
 from bot.store.store import Store, open_store
 from tests.conftest import FIXTURES
 from tests.fakes.feed_server import FeedServer, Script

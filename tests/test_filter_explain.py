@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.digest.filters import explain, parse_filter, subject_of
+from bot.filters.parse import explain, parse_filter, subject_of
 from tests.test_filters import MATCHES, make_article
 
 POLICY = 'tag:politics and not (title:"opinion" or feed:tabloid)'

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.digest.filters import (
+from bot.filters.parse import (
     And,
     Filter,
     FilterError,
@@ -17,8 +17,7 @@ from bot.digest.filters import (
     Term,
     parse_filter,
 )
-from bot.enrich.tags import tag_key
-from bot.model import Article
+from bot.model import Article, tag_key
 
 _WORDS = st.text(st.characters(codec="utf-8"), min_size=1, max_size=12).filter(str.strip)
 _REGEXES = st.sampled_from(["japan|korea", "^breaking", r"\d+", r"a\/b", "(?:x|y)z", "[a-z]+$"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.digest.filters import (
+from bot.filters.parse import (
     FIELDS,
     And,
     FilterError,

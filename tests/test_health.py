@@ -16,7 +16,7 @@ import pytest
 from bot.app import open_core
 from bot.chat.request import Caller
 from bot.config import load_config
-from bot.health import Monitor, liveness
+from bot.monitor import Monitor, liveness
 from bot.store.runtime import Heartbeat
 from tests.fakes.feed_server import FeedServer, Script
 from tests.test_cli import newsbot
@@ -63,7 +63,7 @@ async def test_stall_is_logged_once_and_shown_in_status(
         await monitor.digest_round()
         moments.append(now)
         await monitor.digest_round()
-        with caplog.at_level(logging.WARNING, logger="bot.health"):
+        with caplog.at_level(logging.WARNING, logger="bot.monitor"):
             await monitor.beat()
             await monitor.beat()
         status = await core.commands.run(MODERATOR, "status", "")

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.chat.render_discord import render_discord
+from bot.chat.discord.render import render_discord
 from bot.chat.render_plain import render_plain
-from bot.chat.render_telegram import render_telegram
+from bot.chat.telegram.render import render_telegram
 from bot.feeds.parse import parse_feed
 from bot.model import Article, Digest, DigestItem
 

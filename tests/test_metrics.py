@@ -12,10 +12,10 @@ import pytest
 from bot.app import open_core
 from bot.chat.request import Caller
 from bot.config import ConfigError, load_config
-from bot.digest.service import ChannelGone, SentCallback
-from bot.health import count_outcomes
 from bot.metrics import MeteredSender, Metrics, MetricsServer
 from bot.model import Digest
+from bot.monitor import count_outcomes
+from bot.ports import ChannelGone, SentCallback
 from tests.fakes.feed_server import FeedServer
 
 MEMBER = Caller(channel_id="discord:1", user_id="discord:7", is_moderator=False)

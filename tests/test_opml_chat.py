@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core, open_core, utc_now
-from bot.chat.telegram_adapter import TelegramAdapter
-from bot.chat.telegram_flood import FloodLimits
+from bot.chat.telegram.adapter import TelegramAdapter
+from bot.chat.telegram.flood import FloodLimits
 from bot.config import load_config
 from bot.feeds.opml import parse_opml
 from tests.fakes.discord_records import EPHEMERAL

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import Core, open_core
 from bot.config import load_config
-from bot.health import Monitor
+from bot.monitor import Monitor
 from tests.conftest import FIXTURES
 from tests.fakes.feed_server import FeedServer
 

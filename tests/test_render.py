@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.chat.render_discord import DiscordLimits, render_discord
+from bot.chat.discord.render import DiscordLimits, render_discord
 from bot.chat.render_plain import render_plain
-from bot.chat.render_telegram import render_telegram
 from bot.chat.sanitize import telegram_len
+from bot.chat.telegram.render import render_telegram
 from bot.model import Article, Digest, DigestItem, Link, Reply
 
 NOW = datetime(2024, 5, 1, 14, 5, tzinfo=UTC)

@@ -10,10 +10,10 @@ from html.parser import HTMLParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.chat.render_discord import DiscordLimits, DiscordMessage, render_discord
+from bot.chat.discord.render import DiscordLimits, DiscordMessage, render_discord
 from bot.chat.render_plain import render_plain
-from bot.chat.render_telegram import ALLOWED_TAGS, render_telegram
 from bot.chat.sanitize import telegram_len
+from bot.chat.telegram.render import ALLOWED_TAGS, render_telegram
 from bot.model import Article, Digest, DigestItem, Link, Reply
 
 PROPERTY_SETTINGS = settings(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.enrich.tags import display_tag, extract_tags, hashtag, tag_key
+from bot.enrich.tags import display_tag, extract_tags, hashtag
+from bot.model import tag_key
 
 ALIASES = {"us": "UnitedStates", "usa": "UnitedStates", "unitedstates": "UnitedStates"}
 

@@ -13,8 +13,8 @@ import pytest
 
 from bot.app import Core, open_core
 from bot.chat.adapter import PlatformError
-from bot.chat.telegram_adapter import TelegramAdapter
-from bot.chat.telegram_flood import FloodGate, FloodLimits
+from bot.chat.telegram.adapter import TelegramAdapter
+from bot.chat.telegram.flood import FloodGate, FloodLimits
 from bot.config import Config, TelegramSection, load_config
 from bot.model import FeedSpec, NewArticle
 from tests.fakes.feed_server import FeedServer

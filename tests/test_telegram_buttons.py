@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import open_core
-from bot.chat.telegram_adapter import TelegramAdapter
-from bot.chat.telegram_lookups import Lookup, Lookups, lookup_of
+from bot.chat.telegram.adapter import TelegramAdapter
+from bot.chat.telegram.lookups import Lookup, Lookups, lookup_of
 from bot.config import load_config
 from bot.model import Article, DigestItem, Reply
 from tests.fakes.telegram_server import FakeTelegram

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import open_core
 from bot.chat.adapter import PlatformError
-from bot.chat.telegram_adapter import TelegramAdapter
+from bot.chat.telegram.adapter import TelegramAdapter
 from bot.config import load_config
 from tests.fakes.telegram_server import FakeTelegram
 from tests.test_telegram_adapter import FAST, NOW, STORIES, add_stories, config_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
-from bot.digest.service import Sender
+from bot.ports import Sender
 
 
 class PlatformError(Exception):

@@ -6,7 +6,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.chat.moderation import Moderation
 from bot.chat.ratelimit import RateLimiter
@@ -15,14 +15,14 @@ from bot.digest.service import DigestService
 from bot.digest.why import Why
 from bot.enrich.stories import Stories
 from bot.feeds.parse import canonical_url
+from bot.health import bot_lines, collect_status
 from bot.logs import log_context
 from bot.metrics import Metrics
 from bot.model import Attachment, DigestItem, Reply
-from bot.status import bot_lines, collect_status
+from bot.ports import Clock
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 MAX_COUNT = 20
 LOOKUPS = frozenset({"latest", "search", "related", "digest", "status"})
 LOOKUPS_PER_MINUTE = 6

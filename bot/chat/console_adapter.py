@@ -11,8 +11,8 @@ from typing import TextIO
 from bot.chat.commands import Commands
 from bot.chat.render_plain import render_plain
 from bot.chat.request import Caller
-from bot.digest.service import SentCallback
 from bot.model import Digest
+from bot.ports import SentCallback
 
 log = logging.getLogger(__name__)
 CHANNEL_ID = "console"

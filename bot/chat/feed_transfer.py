@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.chat.request import Caller, UserError
 from bot.digest.service import DigestService, subscribed_feed_ids
@@ -14,9 +12,9 @@ from bot.feeds.guard import AddressCheck, BlockedAddress, check_url
 from bot.feeds.opml import OpmlError, OpmlFeed, parse_opml, render_opml
 from bot.feeds.parse import canonical_url
 from bot.model import Attachment, FeedSpec, Reply
+from bot.ports import Clock
 from bot.store.store import Store
 
-Clock = Callable[[], datetime]
 MAX_CHOICES = 5
 MAX_ATTACHMENT_BYTES = 1024 * 1024  # an attached OPML file, checked before download too
 EXPORT_NAME = "feeds.opml"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.chat.feed_transfer import FeedTransfer, pick_feed, transfer_command
 from bot.chat.request import Caller, UserError
-from bot.digest.filters import Filter, FilterError, explain, parse_filter
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 from bot.digest.service import DigestService, subscribed_feed_ids
 from bot.feeds.discover import FeedFinder
@@ -15,10 +13,11 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import AddressCheck, BlockedAddress, check_url
 from bot.feeds.parse import canonical_url
 from bot.feeds.poll import Poller
+from bot.filters.parse import Filter, FilterError, explain, parse_filter
 from bot.model import Attachment, Channel, DigestItem, FeedSpec, FeedState, Reply
+from bot.ports import Clock
 from bot.store.store import Store
 
-Clock = Callable[[], datetime]
 TEST_WINDOW = timedelta(hours=24)
 SHOWN_FAILING = 5
 MAX_FEEDS = 50  # feeds one channel may add from chat ([fetch] max_feeds_per_channel)

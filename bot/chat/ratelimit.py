@@ -1,12 +1,10 @@
 """Per-user rate limits for lookups: a sliding window with a clear 'slow down' reply."""
-
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-Clock = Callable[[], datetime]
+from bot.ports import Clock
 
 
 class RateLimiter:

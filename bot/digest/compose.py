@@ -8,7 +8,7 @@ from datetime import datetime
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from bot.digest.filters import Filter
+from bot.filters.parse import Filter
 from bot.model import Article, Channel, Digest, DigestItem, Link
 
 HALF_LIFE_HOURS = 12.0

@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from bot.digest.compose import compose_digest, digest_title
-from bot.digest.filters import Filter, FilterError, parse_filter
 from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.enrich.stories import Stories
+from bot.filters.parse import Filter, FilterError, parse_filter
 from bot.model import Article, Channel, Digest, DigestItem, FeedState, Link
+from bot.ports import ChannelGone, Clock, Sender
 from bot.store.deliveries import PendingDigest
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
-SentCallback = Callable[[Sequence[int], str], Awaitable[None]]
 CANDIDATES = 300  # newest stories considered per digest (a digest shows ten)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RELATED_PER_ITEM = 2
 BREAKING_GAP = timedelta(minutes=5)  # at most one breaking-news post per channel this often
-
-
-class ChannelGone(Exception):
-    """The platform says the bot can no longer post there (deleted, blocked, no rights)."""
-
-
-class Sender(Protocol):
-    """A chat platform that can post digests (console, Discord, Telegram)."""
-
-    def handles(self, channel_id: str) -> bool:
-        """Whether channel ids of this form belong to this platform."""
-
-    async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
-        """Post a digest; call `sent(item_indices, message_id)` after each message."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
-from bot.digest.filters import FilterError, explain, parse_filter
 from bot.digest.schedule import parse_schedule
 from bot.digest.service import DigestService, subscribed_feed_ids
 from bot.feeds.parse import canonical_url
+from bot.filters.parse import FilterError, explain, parse_filter
 from bot.model import Article, Channel
+from bot.ports import Clock
 from bot.store.store import Store
-
-Clock = Callable[[], datetime]
 
 
 class Why:

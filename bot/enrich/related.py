@@ -14,8 +14,7 @@ from dataclasses import astuple, dataclass
 from datetime import datetime
 
 from bot.enrich.anchors import Overlap
-from bot.enrich.tags import tag_key
-from bot.model import Article
+from bot.model import Article, tag_key
 
 HALF_LIFE_DAYS = 7.0
 

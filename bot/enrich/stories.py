@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 
 from bot.enrich import vectors
 from bot.enrich.anchors import decode, headline_conflict, overlap, query_anchors
@@ -15,9 +15,9 @@ from bot.enrich.same_story import WINDOW_HOURS, Candidate, choose_story, same_st
 from bot.enrich.story_index import Indexed, StoryIndex
 from bot.enrich.vectors import Matrix
 from bot.model import Article
+from bot.ports import Clock
 from bot.store.articles import ArticleStore
 
-Clock = Callable[[], datetime]
 SAME_STORY_WINDOW = timedelta(hours=WINDOW_HOURS)
 INDEX_WINDOW = timedelta(days=7)  # recent stories kept in memory for matching and ranking
 RELATED_WINDOW = timedelta(days=60)

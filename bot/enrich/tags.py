@@ -11,6 +11,7 @@ from bot.enrich.language import Language, language
 from bot.enrich.names import Name, story_names
 from bot.enrich.wordlists import CALENDAR, JUNK_CATEGORIES
 from bot.enrich.words import DEMONYMS, PHRASES, fold, fold_phrase, is_acronym, tokens
+from bot.model import tag_key
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _NO_ALIASES: Mapping[str, str] = MappingProxyType({})
@@ -19,11 +20,6 @@ _MAX_NAME_WORDS = 4
 _NAME_CANDIDATES = 12  # names considered for the five tags
 _RARE = 3.2  # Zipf: a lowercase headline word rarer than this may be a tag ("sourdough")
 _SHORT_FORMS = frozenset({*PHRASES.values(), "us", "uk", "eu", "un", "uae"})
-
-
-def tag_key(tag: str) -> str:
-    """The identity of a tag: `World News`, `world-news` and `#WorldNews` are one key."""
-    return _NON_ALNUM.sub("", tag).casefold()
 
 
 def display_tag(raw: str) -> str:

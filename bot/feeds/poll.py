@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -18,10 +17,11 @@ from bot.feeds.parse import ParseError
 from bot.feeds.worker import ParseWorker
 from bot.logs import bind
 from bot.model import Entry, FeedState
+from bot.ports import Clock
+from bot.store.db import StoreError
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 MAX_BACKOFF = timedelta(hours=24)
 FULL_TEXT_BELOW = 400  # a feed body shorter than this (HTML characters) is worth a page fetch
 FULL_TEXT_CONCURRENCY = 4
@@ -174,6 +174,6 @@ class Poller:
             await self._store.feeds.record_failure(
                 feed.id, error=error, failures=failures, now=now, disable=disable,
                 next_poll=next_poll_after_failure(feed, failures, now, retry_after))
-        except sqlite3.Error as db_error:  # locked or full: the feed stays due, tried again
+        except StoreError as db_error:  # locked or full: the feed stays due, tried again
             log.error("feed %s: its failure was not recorded: %s", feed.url, db_error)
         return FeedOutcome(feed, error=error + (" (feed disabled: gone for good)" if gone else ""))

@@ -7,8 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.enrich.tags import tag_key
-from bot.model import Article, NewArticle, StoryPoint
+from bot.model import Article, NewArticle, StoryPoint, tag_key
 from bot.store.db import Database, Row, from_ts, to_ts
 
 _SELECT = ("SELECT a.id, a.feed_id, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) "

@@ -15,6 +15,9 @@ from typing import Any
 import aiosqlite
 
 Row = sqlite3.Row
+# What a store call raises when the database itself fails (locked, full, corrupt): callers
+# outside the store catch this name, never a driver's.
+StoreError = sqlite3.Error
 
 
 class DatabaseError(Exception):

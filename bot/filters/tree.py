@@ -6,10 +6,9 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.digest.filter_match import Regex, TermError, compile_regex, fold, regex_search, word_finder
-from bot.digest.filter_subject import FilterSubject, subject_of
-from bot.enrich.tags import tag_key
-from bot.model import Article
+from bot.filters.match import Regex, TermError, compile_regex, fold, regex_search, word_finder
+from bot.filters.subject import FilterSubject, subject_of
+from bot.model import Article, tag_key
 
 FIELDS = ("title", "summary", "text", "tag", "feed", "author", "domain", "lang")
 KEYWORDS = frozenset({"and", "or", "not"})

@@ -8,9 +8,9 @@ from typing import Any
 
 import discord
 
-from bot.chat.render_discord import DiscordMessage, Embed, item_indices, render_discord
-from bot.digest.service import ChannelGone, SentCallback
+from bot.chat.discord.render import DiscordMessage, Embed, item_indices, render_discord
 from bot.model import Digest
+from bot.ports import ChannelGone, SentCallback
 
 NO_MENTIONS = discord.AllowedMentions.none()
 NONCE_LENGTH = 25  # Discord's limit for a message nonce

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from bot.digest.filter_match import fold
-from bot.enrich.tags import tag_key
-from bot.model import Article
+from bot.filters.match import fold
+from bot.model import Article, tag_key
 
 
 class FilterSubject:

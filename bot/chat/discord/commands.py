@@ -7,7 +7,7 @@ from typing import Protocol
 import discord
 from discord import app_commands
 
-from bot.chat.discord_suggest import Suggestions
+from bot.chat.discord.suggest import Suggestions
 
 Interaction = discord.Interaction[discord.Client]
 

@@ -12,7 +12,7 @@ from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, R
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.chat.telegram_flood import FloodGate
+from bot.chat.telegram.flood import FloodGate
 
 log = logging.getLogger(__name__)
 PREFIX = "telegram:"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,10 +14,10 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.chat.commands import split_command
 from bot.chat.request import Caller, UserError
-from bot.chat.telegram_send import PREFIX, Target
+from bot.chat.telegram.send import PREFIX, Target
+from bot.ports import Clock
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 ADMIN_CACHE_FOR = timedelta(minutes=5)
 MAX_CACHED = 10_000
 ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.digest.filter_explain import Explanation, Finding, explain
-from bot.digest.filter_match import TermError
-from bot.digest.filter_subject import FilterSubject, subject_of
-from bot.digest.filter_tree import (
+from bot.filters.explain import Explanation, Finding, explain
+from bot.filters.match import TermError
+from bot.filters.subject import FilterSubject, subject_of
+from bot.filters.tree import (
     FIELDS,
     FIELDS_NOTE,
     KEYWORDS,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.digest.filter_match import compile_regex, fold, regex_search, word_finder
-from bot.digest.filter_subject import FilterSubject, subject_of
-from bot.digest.filter_tree import (
+from bot.filters.match import compile_regex, fold, regex_search, word_finder
+from bot.filters.subject import FilterSubject, subject_of
+from bot.filters.tree import (
     And,
     Filter,
     Not,
@@ -14,8 +14,7 @@ from bot.digest.filter_tree import (
     Term,
     regex_targets,
 )
-from bot.enrich.tags import tag_key
-from bot.model import Article
+from bot.model import Article, tag_key
 
 _WORD_FIELDS = {"title": "title", "summary": "summary", "author": "author", "feed": "feed name"}
 

@@ -10,9 +10,9 @@ from typing import Any
 import discord
 
 from bot.chat.commands import Commands
-from bot.chat.discord_post import message_fields
+from bot.chat.discord.post import message_fields
+from bot.chat.discord.render import DiscordMessage, render_discord
 from bot.chat.feed_transfer import MAX_ATTACHMENT_BYTES, file_too_large
-from bot.chat.render_discord import DiscordMessage, render_discord
 from bot.chat.request import Caller
 from bot.model import Attachment, Reply
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 import socket
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -31,20 +31,20 @@ from telegram.ext import (
 
 from bot.chat.adapter import PlatformError
 from bot.chat.commands import Commands
-from bot.chat.render_telegram import render_telegram_messages
 from bot.chat.request import UserError
-from bot.chat.telegram_access import Access, Admins, message_target
-from bot.chat.telegram_buttons import Buttons
-from bot.chat.telegram_documents import IMPORT_CAPTION, is_import_caption, read_document
-from bot.chat.telegram_flood import TELEGRAM_FLOOD_LIMITS, FloodGate, FloodLimits
-from bot.chat.telegram_lookups import lookup_of
-from bot.chat.telegram_send import Poster, gone_reason, parse_target
+from bot.chat.telegram.access import Access, Admins, message_target
+from bot.chat.telegram.buttons import Buttons
+from bot.chat.telegram.documents import IMPORT_CAPTION, is_import_caption, read_document
+from bot.chat.telegram.flood import TELEGRAM_FLOOD_LIMITS, FloodGate, FloodLimits
+from bot.chat.telegram.lookups import lookup_of
+from bot.chat.telegram.render import render_telegram_messages
+from bot.chat.telegram.send import Poster, gone_reason, parse_target
 from bot.config import TelegramSection
-from bot.digest.service import ChannelGone, DigestService, SentCallback
+from bot.digest.service import DigestService
 from bot.model import Digest, Reply
+from bot.ports import ChannelGone, Clock, SentCallback
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 CONCURRENT_UPDATES = 8  # a slow command (a feed's first fetch) doesn't hold up other chats
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]

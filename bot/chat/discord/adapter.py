@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -15,16 +13,16 @@ from discord import app_commands
 
 from bot.chat.adapter import PlatformError
 from bot.chat.commands import Commands
-from bot.chat.discord_answer import DEFER_AFTER_S, Answerer
-from bot.chat.discord_commands import add_commands
-from bot.chat.discord_post import NO_MENTIONS, Postable, post_digest
-from bot.chat.discord_suggest import Suggestions
+from bot.chat.discord.answer import DEFER_AFTER_S, Answerer
+from bot.chat.discord.commands import add_commands
+from bot.chat.discord.post import NO_MENTIONS, Postable, post_digest
+from bot.chat.discord.suggest import Suggestions
 from bot.config import DiscordSection
-from bot.digest.service import ChannelGone, DigestService, SentCallback
+from bot.digest.service import DigestService
 from bot.model import Digest
+from bot.ports import ChannelGone, Clock, SentCallback
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 PREFIX = "discord:"
 READY_TIMEOUT_S = 30.0
 CLOSE_TIMEOUT_S = 10.0

@@ -7,11 +7,11 @@ import logging
 from telegram import CallbackQuery, Message
 
 from bot.chat.commands import Commands
-from bot.chat.render_telegram import render_telegram
 from bot.chat.request import Caller, UserError
-from bot.chat.telegram_access import Access, message_target
-from bot.chat.telegram_lookups import RELATED, Lookup, Lookups, keyboard, without_button
-from bot.chat.telegram_send import Poster, Target
+from bot.chat.telegram.access import Access, message_target
+from bot.chat.telegram.lookups import RELATED, Lookup, Lookups, keyboard, without_button
+from bot.chat.telegram.render import render_telegram
+from bot.chat.telegram.send import Poster, Target
 from bot.model import Reply
 
 log = logging.getLogger(__name__)

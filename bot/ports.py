@@ -1,0 +1,28 @@
+"""The interfaces between the core and its edges: a clock, and a chat platform that posts
+digests. Defined here, apart from any implementation, so that adapters, metrics and tests
+import them without pulling in the digest service."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.model import Digest
+
+Clock = Callable[[], datetime]  # now, timezone-aware; the composition root passes one in
+SentCallback = Callable[[Sequence[int], str], Awaitable[None]]
+
+
+class ChannelGone(Exception):
+    """The platform says the bot can no longer post there (deleted, blocked, no rights)."""
+
+
+class Sender(Protocol):
+    """A chat platform that can post digests (console, Discord, Telegram)."""
+
+    def handles(self, channel_id: str) -> bool:
+        """Whether channel ids of this form belong to this platform."""
+
+    async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
+        """Post a digest; call `sent(item_indices, message_id)` after each message."""
