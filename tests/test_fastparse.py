@@ -28,12 +28,18 @@ def _atom(*entries: str) -> bytes:
     return ATOM.format(items="".join(f"<entry>{e}</entry>" for e in entries)).encode()
 
 
+# Fixtures the fast path must decline (entities declared inside, broken XML): feedparser's.
+FALLBACK = {"declared_entities.xml", "malformed.xml"}
+
+
 @pytest.mark.parametrize("path", sorted(p for p in FIXTURES.iterdir()
                                         if p.suffix in (".xml", ".atom")), ids=lambda p: p.name)
-def test_fixture_is_read_as_feedparser_reads_it(path: Path) -> None:
-    """Every fixture feed either takes the fast path with equal fields or falls back."""
+def test_fixture_takes_the_fast_path_with_feedparsers_fields(path: Path) -> None:
+    """Every ordinary fixture feed takes the fast path, field for field as feedparser reads
+    it; only the known odd ones fall back (so the fast path cannot silently stop working)."""
     result = compare(path.read_bytes(), URL)
-    assert result.status in ("fast", "fallback"), result.differences
+    expected = "fallback" if path.name in FALLBACK else "fast"
+    assert result.status == expected, result.differences
 
 
 CASES = {
