@@ -32,6 +32,7 @@ from bot.feeds.worker import ParseWorker
 from bot.metrics import MeteredSender, Metrics, MetricsServer
 from bot.model import Channel, FeedSpec, tag_key
 from bot.monitor import HEARTBEAT_S, Monitor
+from bot.ports import Clock
 from bot.store.lock import run_lock
 from bot.store.store import Store, open_store
 
@@ -55,6 +56,7 @@ class Core:
     poller: Poller
     digests: DigestService
     commands: Commands
+    clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
 
 
@@ -80,8 +82,10 @@ def feed_specs(config: Config) -> list[FeedSpec]:
 
 
 @asynccontextmanager
-async def open_core(config: Config, *, console_fallback: bool = False) -> AsyncIterator[Core]:
-    """Open the database, fetcher and parse workers; close them in reverse on exit."""
+async def open_core(config: Config, *, clock: Clock = utc_now,
+                    console_fallback: bool = False) -> AsyncIterator[Core]:
+    """Open the database, fetcher and parse workers; close them in reverse on exit. Every
+    part reads the time from `clock`."""
     fetch = config.model.fetch
     limits = FetchLimits(timeout_s=fetch.timeout, max_bytes=fetch.max_bytes,
                          concurrency=fetch.concurrency, per_host=fetch.per_host,
@@ -91,23 +95,23 @@ async def open_core(config: Config, *, console_fallback: bool = False) -> AsyncI
         fetcher = await stack.enter_async_context(Fetcher(limits, address_check(config)))
         worker = await stack.enter_async_context(ParseWorker(processes=_worker_count()))
         await store.feeds.sync_config_feeds(feed_specs(config))
-        stories = Stories(store.articles, utc_now)
+        stories = Stories(store.articles, clock)
         channels = configured_channels(config)
         if console_fallback and not any(c.id == CONSOLE for c in channels):
             channels.append(Channel(id=CONSOLE, timezone=config.model.bot.timezone))
-        digests = DigestService(store, stories, channels, utc_now, config.model.bot.timezone)
+        digests = DigestService(store, stories, channels, clock, config.model.bot.timezone)
         failures = FeedFailures(store, FailurePolicy(
             fetch.notify_after_failures, timedelta(seconds=fetch.disable_after)), digests)
-        poller = Poller(store, fetcher, worker, stories, utc_now,
+        poller = Poller(store, fetcher, worker, stories, clock,
                         PollSettings(concurrency=fetch.concurrency, max_entries=fetch.max_entries,
                                      aliases=tag_aliases(config)), failures)
-        moderation = Moderation(store, digests, poller, address_check(config), utc_now,
+        moderation = Moderation(store, digests, poller, address_check(config), clock,
                                 fetch.interval, fetcher,
                                 max_feeds=fetch.max_feeds_per_channel)
         metrics = Metrics()
         yield Core(config, store, poller, digests,
-                   Commands(store, digests, moderation, stories, utc_now, metrics=metrics),
-                   metrics)
+                   Commands(store, digests, moderation, stories, clock, metrics=metrics),
+                   clock, metrics)
 
 
 def tag_aliases(config: Config) -> dict[str, str]:
@@ -132,7 +136,7 @@ async def run_bot(config: Config) -> None:
         if config.model.metrics.listen:
             await adapters.enter_async_context(
                 MetricsServer(core.metrics, config.model.metrics.listen))
-        monitor = Monitor(core.store, core.poller, core.digests, core.metrics, utc_now,
+        monitor = Monitor(core.store, core.poller, core.digests, core.metrics, core.clock,
                           timedelta(seconds=config.model.bot.retention))
         await monitor.start(os.getpid())
         await core.digests.start()
@@ -145,7 +149,7 @@ async def run_bot(config: Config) -> None:
                           max_instances=1, coalesce=True, id="digests")
         scheduler.add_job(monitor.beat, "interval", seconds=HEARTBEAT_S, id="heartbeat")
         scheduler.add_job(monitor.prune, "interval", days=1, id="prune",
-                          next_run_time=utc_now() + timedelta(minutes=1))
+                          next_run_time=core.clock() + timedelta(minutes=1))
         scheduler.start()
         await console.start()
         try:
@@ -185,10 +189,10 @@ def chat_adapters(config: Config, core: Core) -> list[ChatAdapter]:
     model = config.model
     if model.discord is not None and config.discord_token:
         adapters.append(DiscordAdapter(model.discord, config.discord_token, core.commands,
-                                       core.digests, utc_now))
+                                       core.digests, core.clock))
     if model.telegram is not None and config.telegram_token:
         adapters.append(TelegramAdapter(model.telegram, config.telegram_token, core.commands,
-                                        core.digests, utc_now,
+                                        core.digests, core.clock,
                                         webhook_secret=config.telegram_webhook_secret))
     for name, section, token in (("discord", model.discord, config.discord_token),
                                  ("telegram", model.telegram, config.telegram_token)):

@@ -33,7 +33,7 @@ def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _transfer(core: Core) -> FeedTransfer:
-    return FeedTransfer(core.store, core.digests, address_check(core.config), utc_now,
+    return FeedTransfer(core.store, core.digests, address_check(core.config), core.clock,
                         core.config.model.fetch.interval)
 
 

@@ -54,11 +54,11 @@ async def test_stall_is_logged_once_and_shown_in_status(
         write_config: Callable[[str], Path], caplog: pytest.LogCaptureFixture) -> None:
     """A poller with no round for 15 min is logged once (not every beat) and /status says so."""
     path = write_config('[[channels]]\nid = "console"\n')
-    now = datetime.now(UTC)  # /status reads the real clock
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
     moments = [now - 15 * MIN]
-    async with open_core(load_config(path, environ={})) as core:
-        monitor = Monitor(core.store, core.poller, core.digests, core.metrics,
-                          lambda: moments[-1], timedelta(days=90))
+    async with open_core(load_config(path, environ={}), clock=lambda: moments[-1]) as core:
+        monitor = Monitor(core.store, core.poller, core.digests, core.metrics, core.clock,
+                          timedelta(days=90))
         await monitor.start(pid=1)
         await monitor.digest_round()
         moments.append(now)
