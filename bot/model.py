@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)  # what separates the words of a tag
 
 
 def tag_key(tag: str) -> str:
     """The identity of a tag: `World News`, `world-news` and `#WorldNews` are one key."""
-    return _NON_ALNUM.sub("", tag).casefold()
+    return NON_ALNUM.sub("", tag).casefold()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,8 @@ from bot.enrich.language import Language, language
 from bot.enrich.names import Name, story_names
 from bot.enrich.wordlists import CALENDAR, JUNK_CATEGORIES
 from bot.enrich.words import DEMONYMS, PHRASES, fold, fold_phrase, is_acronym, tokens
-from bot.model import tag_key
+from bot.model import NON_ALNUM, tag_key
 
-_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 _NO_ALIASES: Mapping[str, str] = MappingProxyType({})
 _MAX_CATEGORY = 40
 _MAX_NAME_WORDS = 4
@@ -24,7 +23,7 @@ _SHORT_FORMS = frozenset({*PHRASES.values(), "us", "uk", "eu", "un", "uae"})
 
 def display_tag(raw: str) -> str:
     """CamelCase display form without '#': "world news" -> "WorldNews", "AI" stays "AI"."""
-    words = [w for w in _NON_ALNUM.split(raw.replace("'", "").replace("’", "")) if w]
+    words = [w for w in NON_ALNUM.split(raw.replace("'", "").replace("’", "")) if w]
     return "".join(_display_word(w) for w in words)
 
 
