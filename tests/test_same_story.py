@@ -78,11 +78,11 @@ def test_index_finds_nearby_articles_by_meaning_or_anchor() -> None:
                _point(4, 100, east), _point(5, 3, north, anchors="x:3")])
     item = index.get(5)
     assert item is not None
-    near = {other.id for other, _ in index.near(item, 48 * 3600, 0.5)}
+    near = {other.id for other, _ in index.near_each([item], 48 * 3600, 0.5)[0]}
     assert near == {3}
     first = index.get(1)
     assert first is not None
-    assert {o.id for o, _ in index.near(first, 48 * 3600, 0.5)} == {2}
+    assert {o.id for o, _ in index.near_each([first], 48 * 3600, 0.5)[0]} == {2}
 
 
 def test_index_tracks_stories_and_forgets_the_old() -> None:

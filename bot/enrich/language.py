@@ -12,7 +12,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 MIN_CONFIDENCE = 0.5  # below this the feed's declared language is the better guess
-_SAMPLE_CHARS = 600  # fastText needs a sentence or two, not the whole story
+_SAMPLE_CHARS = 300  # fastText needs a sentence or two, not the whole story
 _STOPWORDS = 150  # a language's most frequent words are its function words
 # Snowball stemmer names by ISO 639-1 code (the languages PyStemmer ships).
 _STEMMERS = {

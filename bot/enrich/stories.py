@@ -47,11 +47,14 @@ class Stories:
         async with self._lock:
             await self._refresh()
             joined: dict[int, int] = {}  # article id -> cluster id
-            for article in sorted(new, key=lambda a: a.id):
-                item = self._index.get(article.id)
-                if item is None or item.cluster_id:
+            items = [item for article in sorted(new, key=lambda a: a.id)
+                     if (item := self._index.get(article.id)) is not None]
+            window = SAME_STORY_WINDOW.total_seconds()
+            nears = self._index.near_each(items, window, NEAR_COSINE)
+            for item, near in zip(items, nears, strict=True):
+                if item.cluster_id:
                     continue
-                match = self._match(item)
+                match = self._match(item, near)
                 if match is not None:
                     cluster = match.story if match.story > 0 else match.article_id
                     self._index.set_story([item.id, match.article_id], cluster)
@@ -59,11 +62,10 @@ class Stories:
             await self._articles.set_clusters(list(joined.items()))
         return sum(1 for article in new if article.id in joined)
 
-    def _match(self, item: Indexed) -> Candidate | None:
+    def _match(self, item: Indexed, near_items: Sequence[tuple[Indexed, float | None]],
+               ) -> Candidate | None:
         """The story `item` joins: judged against every member of each nearby story."""
-        window = SAME_STORY_WINDOW.total_seconds()
-        near = {other.story for other, _ in self._index.near(item, window, NEAR_COSINE)
-                if other.feed_id != item.feed_id}
+        near = {other.story for other, _ in near_items if other.feed_id != item.feed_id}
         vector = self._index.vector_of(item.id)
         candidates: list[Candidate] = []
         for story in near:

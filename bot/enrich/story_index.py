@@ -142,15 +142,24 @@ class StoryIndex:
             return [item] if item is not None else []
         return [self._by_id[i] for i in sorted(self._stories.get(story, ()))]
 
-    def near(self, item: Indexed, window_s: float, floor: float,
-             ) -> list[tuple[Indexed, float | None]]:
-        """Other articles within `window_s` of `item` that may tell its story: close in
-        meaning (cosine at least `floor`) or sharing a heavy anchor; each with its cosine
-        (None where either side has no vector)."""
-        size = len(self._items)
-        in_window = np.abs(self._whens[:size] - item.when) <= window_s
-        vector = self.vector_of(item.id)
-        cosines = self._matrix @ vector if vector is not None else None
+    def near_each(self, items: Sequence[Indexed], window_s: float, floor: float,
+                  ) -> list[list[tuple[Indexed, float | None]]]:
+        """For each of `items`, the other articles within `window_s` of it that may tell its
+        story: close in meaning (cosine at least `floor`) or sharing a heavy anchor; each
+        with its cosine (None where either side has no vector). One matrix product gives
+        every cosine of the batch."""
+        with_vector = [item for item in items if item.has_vector]
+        columns = {item.id: column for column, item in enumerate(with_vector)}
+        cosines = (self._matrix @ self._buffer[[i.row - self._forgotten for i in with_vector]].T
+                   if with_vector else None)
+        return [self._near(item, window_s, floor,
+                           cosines[:, columns[item.id]] if cosines is not None
+                           and item.id in columns else None)
+                for item in items]
+
+    def _near(self, item: Indexed, window_s: float, floor: float, cosines: Matrix | None,
+              ) -> list[tuple[Indexed, float | None]]:
+        in_window = np.abs(self._whens[:len(self._items)] - item.when) <= window_s
         rows = set(np.nonzero(in_window & (cosines >= floor))[0].tolist()
                    if cosines is not None else ())
         for key, weight in item.anchors.items():

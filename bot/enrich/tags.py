@@ -136,8 +136,10 @@ def _rare_headline_words(title: str, text: str, lang: Language) -> list[str]:
     """At most one uncommon lowercase headline word that the text repeats ("sourdough")."""
     if not lang.known:
         return []
-    body = Counter(w for w in tokens(text) if w.isalpha() and w.islower())
     rare = [w for w in dict.fromkeys(tokens(title)) if w.isalpha() and w.islower()
-            and len(w) > 4 and body[w] > 0 and lang.zipf(w) < _RARE
-            and w not in DEMONYMS and not is_acronym(w)]
-    return sorted(rare, key=lambda w: -body[w])[:1]
+            and len(w) > 4 and lang.zipf(w) < _RARE and w not in DEMONYMS
+            and not is_acronym(w)]
+    if not rare:
+        return []  # most headlines: no need to read the text
+    body = Counter(w for w in tokens(text) if w in rare)
+    return sorted((w for w in rare if body[w] > 0), key=lambda w: -body[w])[:1]
