@@ -1,105 +1,62 @@
-"""Prometheus metrics: counters the parts update, the text exposition, an optional endpoint."""
+"""Prometheus metrics: counters the parts update, kept by prometheus-client in a registry of each
+bot's own, and an optional endpoint serving their text exposition."""
 
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator
 from types import TracebackType
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import Metric
 
 from bot.logs import log_context
 from bot.model import Digest
 from bot.ports import ChannelGone, Sender, SentCallback
 
 log = logging.getLogger(__name__)
-Labels = tuple[str, ...]
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-class Counter:
-    """A monotonically growing number per label set."""
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
-        self.name, self.help, self.labels = name, help_text, tuple(labels)
-        self.values: dict[Labels, float] = {}
-
-    def inc(self, *values: str, amount: float = 1.0) -> None:
-        """Add `amount` to the series with these label values (in the declared order)."""
-        assert len(values) == len(self.labels), f"{self.name} takes labels {self.labels}"
-        self.values[values] = self.values.get(values, 0.0) + amount
-
-    def value(self, *values: str) -> float:
-        """The current value of one series (0 when never incremented)."""
-        return self.values.get(values, 0.0)
-
-    def exposition(self) -> list[str]:
-        """The counter in Prometheus text format."""
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
-        for values, number in sorted(self.values.items()):
-            lines.append(f"{self.name}{_labels(self.labels, values)} {number:g}")
-        return lines
-
-
-class Histogram:
-    """Observed durations per label set, in cumulative buckets."""
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = (),
-                 buckets: Sequence[float] = LATENCY_BUCKETS) -> None:
-        self.name, self.help, self.labels = name, help_text, tuple(labels)
-        self.buckets = tuple(buckets)
-        self.counts: dict[Labels, list[int]] = {}
-        self.sums: dict[Labels, float] = {}
-
-    def observe(self, seconds: float, *values: str) -> None:
-        """Count one observation."""
-        counts = self.counts.setdefault(values, [0] * (len(self.buckets) + 1))
-        counts[bisect_left(self.buckets, seconds)] += 1
-        self.sums[values] = self.sums.get(values, 0.0) + seconds
-
-    def exposition(self) -> list[str]:
-        """The histogram in Prometheus text format (cumulative buckets, sum, count)."""
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
-        for values, counts in sorted(self.counts.items()):
-            running = 0
-            for bound, count in zip((*self.buckets, float("inf")), counts, strict=True):
-                running += count
-                le = "+Inf" if bound == float("inf") else f"{bound:g}"
-                labels = _labels((*self.labels, "le"), (*values, le))
-                lines.append(f"{self.name}_bucket{labels} {running}")
-            plain = _labels(self.labels, values)
-            lines.append(f"{self.name}_sum{plain} {self.sums[values]:g}")
-            lines.append(f"{self.name}_count{plain} {running}")
-        return lines
-
-
-def _labels(names: Sequence[str], values: Sequence[str]) -> str:
-    if not names:
-        return ""
-    escaped = (v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") for v in values)
-    return "{" + ",".join(f'{n}="{v}"' for n, v in zip(names, escaped, strict=True)) + "}"
-
-
 class Metrics:
-    """Every metric of the bot; one instance, made in app.py and handed to the parts."""
+    """Every metric of the bot; one instance, made in app.py and handed to the parts.
+
+    The metrics live in a private registry, never prometheus-client's global one, so that
+    several bots in one process (as in the tests) count apart."""
 
     def __init__(self) -> None:
-        self.fetches = Counter("newsbot_fetches_total", "Feed polls by outcome.", ["outcome"])
-        self.articles_stored = Counter("newsbot_articles_stored_total", "New stories stored.")
+        self._registry = CollectorRegistry()
+        self.fetches = Counter("newsbot_fetches_total", "Feed polls by outcome.", ["outcome"],
+                               registry=self._registry)
+        self.articles_stored = Counter("newsbot_articles_stored_total", "New stories stored.",
+                                       registry=self._registry)
         self.deliveries = Counter("newsbot_deliveries_total",
                                   "Digest deliveries by platform and outcome.",
-                                  ["platform", "outcome"])
+                                  ["platform", "outcome"], registry=self._registry)
         self.command_seconds = Histogram("newsbot_command_seconds",
-                                         "Time to answer a chat command.", ["command"])
+                                         "Time to answer a chat command.", ["command"],
+                                         buckets=LATENCY_BUCKETS, registry=self._registry)
 
     def exposition(self) -> str:
-        """All metrics in the Prometheus text format, version 0.0.4."""
-        lines: list[str] = []
-        for metric in (self.fetches, self.articles_stored, self.deliveries,
-                       self.command_seconds):
-            lines.extend(metric.exposition())
-        return "\n".join(lines) + "\n"
+        """All metrics in the Prometheus text format."""
+        return generate_latest(_WithoutCreated(self._registry)).decode("utf-8")
+
+
+class _WithoutCreated:
+    """A registry's metrics without the `_created` timestamps prometheus-client adds to counters
+    and histograms, which the endpoint has never served."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        """Each metric as collected (a fresh copy per scrape), less its `_created` sample."""
+        for metric in self._registry.collect():
+            created = f"{metric.name}_created"
+            metric.samples = [s for s in metric.samples if s.name != created]
+            yield metric
 
 
 def platform_of(channel_id: str) -> str:
@@ -129,7 +86,7 @@ class MeteredSender:
                 outcome = "gone"
                 raise
             finally:
-                self._metrics.deliveries.inc(platform_of(channel_id), outcome)
+                self._metrics.deliveries.labels(platform_of(channel_id), outcome).inc()
 
 
 class MetricsServer:

@@ -150,5 +150,5 @@ def count_outcomes(metrics: Metrics, outcomes: Sequence[FeedOutcome]) -> None:
     """Fetches by outcome and stories stored, from one round of polls."""
     for outcome in outcomes:
         kind = "error" if outcome.error else "not_modified" if outcome.not_modified else "ok"
-        metrics.fetches.inc(kind)
-        metrics.articles_stored.inc(amount=outcome.new)
+        metrics.fetches.labels(kind).inc()
+        metrics.articles_stored.inc(outcome.new)

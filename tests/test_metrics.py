@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import open_core
 from bot.chat.request import Caller
@@ -19,6 +20,22 @@ from bot.ports import ChannelGone, SentCallback
 from tests.fakes.feed_server import FeedServer
 
 MEMBER = Caller(channel_id="discord:1", user_id="discord:7", is_moderator=False)
+
+
+def sample(text: str, name: str, **labels: str) -> float | None:
+    """The value of one series in an exposition, parsed as Prometheus does; None when absent."""
+    for family in text_string_to_metric_families(text):
+        for found in family.samples:
+            if found.name == name and found.labels == labels:
+                return found.value
+    return None
+
+
+async def scrape(server: MetricsServer) -> tuple[str, str]:
+    """GET /metrics over loopback: the Content-Type and the body."""
+    async with aiohttp.ClientSession() as http, \
+            http.get(f"http://127.0.0.1:{server.port}/metrics") as resp:
+        return resp.headers["Content-Type"], await resp.text()
 
 
 class GoneSender:
@@ -36,30 +53,43 @@ class GoneSender:
 def test_exposition_is_prometheus_text() -> None:
     """Counters and the histogram come out in the text format, labels escaped."""
     metrics = Metrics()
-    metrics.fetches.inc("ok")
-    metrics.fetches.inc("ok")
-    metrics.deliveries.inc("discord", 'se"nt')
-    metrics.command_seconds.observe(0.02, "search")
+    metrics.fetches.labels("ok").inc()
+    metrics.fetches.labels("ok").inc()
+    metrics.deliveries.labels("discord", 'se"nt').inc()
+    metrics.command_seconds.labels("search").observe(0.02)
     text = metrics.exposition()
+    assert "# HELP newsbot_fetches_total Feed polls by outcome.\n" in text
     assert "# TYPE newsbot_fetches_total counter\n" in text
-    assert 'newsbot_fetches_total{outcome="ok"} 2\n' in text
-    assert 'newsbot_deliveries_total{platform="discord",outcome="se\\"nt"} 1\n' in text
-    assert 'newsbot_command_seconds_bucket{command="search",le="0.01"} 0\n' in text
-    assert 'newsbot_command_seconds_bucket{command="search",le="0.025"} 1\n' in text
-    assert 'newsbot_command_seconds_bucket{command="search",le="+Inf"} 1\n' in text
-    assert 'newsbot_command_seconds_count{command="search"} 1\n' in text
+    assert "# TYPE newsbot_command_seconds histogram\n" in text
+    assert 'outcome="se\\"nt"' in text and "_created" not in text
+    assert sample(text, "newsbot_fetches_total", outcome="ok") == 2
+    assert sample(text, "newsbot_deliveries_total", platform="discord", outcome='se"nt') == 1
+    bucket = "newsbot_command_seconds_bucket"
+    assert sample(text, bucket, command="search", le="0.01") == 0
+    assert sample(text, bucket, command="search", le="0.025") == 1
+    assert sample(text, bucket, command="search", le="+Inf") == 1
+    assert sample(text, "newsbot_command_seconds_count", command="search") == 1
 
 
 async def test_endpoint_serves_metrics_on_loopback() -> None:
     """GET /metrics answers the exposition as text/plain."""
     metrics = Metrics()
-    metrics.articles_stored.inc(amount=5)
-    async with MetricsServer(metrics, "127.0.0.1:0") as server, \
-            aiohttp.ClientSession() as http, \
-            http.get(f"http://127.0.0.1:{server.port}/metrics") as resp:
-        body = await resp.text()
-        kind = resp.headers["Content-Type"]
-    assert kind.startswith("text/plain") and "newsbot_articles_stored_total 5\n" in body
+    metrics.articles_stored.inc(5)
+    async with MetricsServer(metrics, "127.0.0.1:0") as server:
+        kind, body = await scrape(server)
+    assert kind.startswith("text/plain") and sample(body, "newsbot_articles_stored_total") == 5
+
+
+async def test_large_counts_are_served_exactly() -> None:
+    """A counter past a million scrapes as its exact value, not rounded to six digits."""
+    metrics = Metrics()
+    metrics.articles_stored.inc(1_234_566)
+    metrics.articles_stored.inc()
+    metrics.deliveries.labels("discord", "sent").inc(1_234_567)
+    async with MetricsServer(metrics, "127.0.0.1:0") as server:
+        _, body = await scrape(server)
+    assert sample(body, "newsbot_articles_stored_total") == 1_234_567
+    assert sample(body, "newsbot_deliveries_total", platform="discord", outcome="sent") == 1_234_567
 
 
 async def test_deliveries_are_counted_by_platform_and_outcome() -> None:
@@ -73,7 +103,8 @@ async def test_deliveries_are_counted_by_platform_and_outcome() -> None:
     with pytest.raises(ChannelGone):
         await sender.send_digest("telegram:-1", Digest("telegram:-1", "t", datetime.now(UTC)),
                                  sent)
-    assert metrics.deliveries.value("telegram", "gone") == 1
+    text = metrics.exposition()
+    assert sample(text, "newsbot_deliveries_total", platform="telegram", outcome="gone") == 1
 
 
 async def test_polls_and_commands_are_counted(write_config: Callable[[str], Path],
@@ -86,9 +117,11 @@ async def test_polls_and_commands_are_counted(write_config: Callable[[str], Path
     async with open_core(load_config(path, environ={})) as core:
         count_outcomes(core.metrics, await core.poller.poll_due())
         await core.commands.handle(MEMBER, "/latest")
-    assert core.metrics.fetches.value("ok") == 1 and core.metrics.fetches.value("error") == 1
-    assert core.metrics.articles_stored.value() > 0
-    assert 'newsbot_command_seconds_count{command="latest"} 1' in core.metrics.exposition()
+    text = core.metrics.exposition()
+    assert sample(text, "newsbot_fetches_total", outcome="ok") == 1
+    assert sample(text, "newsbot_fetches_total", outcome="error") == 1
+    assert (sample(text, "newsbot_articles_stored_total") or 0) > 0
+    assert sample(text, "newsbot_command_seconds_count", command="latest") == 1
 
 
 def test_listen_address_is_validated(write_config: Callable[[str], Path]) -> None:

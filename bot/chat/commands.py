@@ -97,8 +97,8 @@ class Commands:
                              ephemeral=True)
             finally:
                 known = name in self._public or name in self._moderated
-                self._metrics.command_seconds.observe(time.perf_counter() - started,
-                                                      name if known else "unknown")
+                self._metrics.command_seconds.labels(name if known else "unknown").observe(
+                    time.perf_counter() - started)
 
     async def run(self, caller: Caller, name: str, rest: str,
                   attachment: Attachment | None = None) -> Reply:
