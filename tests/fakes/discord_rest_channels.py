@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from tests.fakes.discord_gateway import INTENT_GUILD_MESSAGES, INTENT_GUILDS
-from tests.fakes.discord_records import CROSSPOSTED, StoredMessage
-from tests.fakes.discord_rest import Call, Reply, RestCore
-from tests.fakes.discord_validation import ApiError, FormErrors, check_message
-from tests.fakes.discord_world import (
-    ANNOUNCEMENT,
+from tests.fakes.discord_permissions import (
     ATTACH_FILES,
     CREATE_PUBLIC_THREADS,
     EMBED_LINKS,
-    FORUM,
-    JSON,
-    PUBLIC_THREAD,
     READ_MESSAGE_HISTORY,
-    TEXT,
     VIEW_CHANNEL,
-    Channel,
-    Guild,
     send_permission,
 )
+from tests.fakes.discord_records import CROSSPOSTED, StoredMessage
+from tests.fakes.discord_rest import Call, Reply, RestCore
+from tests.fakes.discord_validation import ApiError, FormErrors, check_message
+from tests.fakes.discord_world import ANNOUNCEMENT, FORUM, JSON, PUBLIC_THREAD, TEXT, Channel, Guild
 
 _POSTABLE = frozenset({TEXT, 2, ANNOUNCEMENT, 10, PUBLIC_THREAD, 12, 13})
 _FORUMS = frozenset({FORUM, 16})

@@ -32,6 +32,12 @@ from tests.fakes.discord_interactions import (
     build_options,
     interaction_payload,
 )
+from tests.fakes.discord_permissions import (
+    DEFAULT_EVERYONE,
+    MEMBER_OVERWRITE,
+    ROLE_OVERWRITE,
+    channel_permissions,
+)
 from tests.fakes.discord_records import (
     InteractionCallback,
     RequestRecord,
@@ -42,10 +48,7 @@ from tests.fakes.discord_records import (
 )
 from tests.fakes.discord_rest import API_PREFIX, RestCore, json_response
 from tests.fakes.discord_world import (
-    DEFAULT_EVERYONE,
     JSON,
-    MEMBER_OVERWRITE,
-    ROLE_OVERWRITE,
     TEXT,
     Channel,
     DiscordState,
@@ -55,7 +58,6 @@ from tests.fakes.discord_world import (
     Role,
     Snowflakes,
     User,
-    channel_permissions,
 )
 
 __all__ = ["FakeDiscord", "InvocationError", "Upload"]
