@@ -23,7 +23,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from tests.fakes import discord_rest_apps, discord_rest_channels
+from tests.fakes import discord_rest_apps, discord_rest_guilds, discord_rest_messages
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.discord_interactions import (
     APPLICATION_COMMAND,
@@ -82,7 +82,8 @@ class FakeDiscord:
         self.changed = asyncio.Condition()
         self.gateway = FakeGateway(self.state, self.changed, heartbeat_interval_ms)
         self.rest = RestCore(self.state, self.gateway, self.changed)
-        discord_rest_channels.register(self.rest)
+        discord_rest_guilds.register(self.rest)
+        discord_rest_messages.register(self.rest)
         discord_rest_apps.register(self.rest)
         self._runner: web.AppRunner | None = None
         self.port = 0
