@@ -10,7 +10,8 @@ import dataclasses
 import time
 from typing import Any
 
-from tests.fakes.telegram_html import EntityParseError, parse_html, trim, utf16_len
+from tests.fakes.telegram_entities import trim, utf16_len
+from tests.fakes.telegram_html import EntityParseError, parse_html
 from tests.fakes.telegram_state import (
     ApiError,
     CallbackAnswer,
