@@ -142,5 +142,6 @@ def parse_text(params: Params, field: str = "text") -> tuple[str, list[JSON], st
 
 
 def link_preview_disabled(params: Params) -> bool:
+    """Link previews are off: ``link_preview_options.is_disabled`` or the legacy flag."""
     options = params.decoded("link_preview_options", "link preview options") or {}
     return bool(options.get("is_disabled")) or params.flag("disable_web_page_preview")
