@@ -15,18 +15,10 @@ from bot.chat.adapter import PlatformError
 from bot.chat.discord.adapter import DiscordAdapter
 from bot.config import load_config
 from tests.conftest import FIXTURES
+from tests.fakes.discord_permissions import EMBED_LINKS, MANAGE_CHANNELS, MANAGE_GUILD, VIEW_CHANNEL
 from tests.fakes.discord_records import EPHEMERAL, LOADING, InteractionCallback, StoredMessage
 from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.discord_world import (
-    EMBED_LINKS,
-    FORUM,
-    MANAGE_CHANNELS,
-    MANAGE_GUILD,
-    VIEW_CHANNEL,
-    Channel,
-    Guild,
-    Member,
-)
+from tests.fakes.discord_world import FORUM, Channel, Guild, Member
 from tests.fakes.feed_server import FeedServer, Script
 
 FEEDS = ("world_news.xml", "atom.xml", "rss_windows1251.xml")

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.discord_permissions import MANAGE_GUILD
 from tests.fakes.discord_records import EPHEMERAL, LOADING, StoredMessage
 from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.discord_world import FORUM, MANAGE_GUILD, Channel, Guild, Member
+from tests.fakes.discord_world import FORUM, Channel, Guild, Member
 from tests.fakes.feed_server import FeedServer
 from tests.runs import make_due, newsbot_run
 

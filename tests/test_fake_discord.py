@@ -17,17 +17,9 @@ with warnings.catch_warnings():
     import discord
     from discord import app_commands
 
+from tests.fakes.discord_permissions import EMBED_LINKS, MANAGE_GUILD, SEND_MESSAGES, VIEW_CHANNEL
 from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.discord_world import (
-    EMBED_LINKS,
-    FORUM,
-    MANAGE_GUILD,
-    SEND_MESSAGES,
-    VIEW_CHANNEL,
-    Channel,
-    Guild,
-    Member,
-)
+from tests.fakes.discord_world import FORUM, Channel, Guild, Member
 
 
 class FakeClient(discord.Client):

@@ -14,8 +14,7 @@ from bot.chat.telegram.adapter import TelegramAdapter
 from bot.chat.telegram.flood import FloodLimits
 from bot.config import load_config
 from bot.feeds.opml import parse_opml
-from tests.fakes.discord_records import EPHEMERAL
-from tests.fakes.discord_server import Upload
+from tests.fakes.discord_records import EPHEMERAL, Upload
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_world import FakeChat, FakeUser

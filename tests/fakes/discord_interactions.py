@@ -9,13 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tests.fakes.discord_world import (
-    JSON,
-    DiscordState,
-    Guild,
-    Member,
-    channel_permissions,
-)
+from tests.fakes.discord_permissions import channel_permissions
+from tests.fakes.discord_world import JSON, DiscordState, Guild, Member
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10

@@ -1,7 +1,7 @@
 """The fake's REST core: routing, auth, scripted failures, rate-limit headers, bodies.
 
-Handlers live in ``discord_rest_channels`` and ``discord_rest_apps``; each is
-``async (RestCore, Call) -> Reply`` and may raise :class:`ApiError`.
+Handlers live in ``discord_rest_guilds``, ``discord_rest_messages`` and ``discord_rest_apps``;
+each is ``async (RestCore, Call) -> Reply`` and may raise :class:`ApiError`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from tests.fakes.discord_records import (
     StoredMessage,
 )
 from tests.fakes.discord_rest import Call, Reply, RestCore
-from tests.fakes.discord_rest_channels import attach_files, new_message
+from tests.fakes.discord_rest_messages import attach_files, new_message
 from tests.fakes.discord_validation import (
     ApiError,
     FormErrors,

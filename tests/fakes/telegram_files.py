@@ -6,7 +6,6 @@ import time
 
 from aiohttp import web
 
-from tests.fakes.telegram_messages import _reply_target, _thread, writable_chat
 from tests.fakes.telegram_state import (
     FakeState,
     Params,
@@ -14,6 +13,7 @@ from tests.fakes.telegram_state import (
     StoredFile,
     bad_request,
 )
+from tests.fakes.telegram_validation import message_thread, reply_target, writable_chat
 from tests.fakes.telegram_world import JSON, FakeChat
 
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
@@ -69,9 +69,9 @@ async def send_document(state: FakeState, params: Params) -> JSON:
     upload = params.raw.get("document")
     if not isinstance(upload, web.FileField):
         raise bad_request("there is no document in the request")
-    target = _reply_target(chat, params)
+    target = reply_target(chat, params)
     record = SentDocument(chat.id, chat.new_message_id(), upload.filename, upload.file.read(),
-                          params.text("caption") or "", _thread(chat, params),
+                          params.text("caption") or "", message_thread(chat, params),
                           target["message_id"] if target else None)
     stored = store_file(state, record.filename, record.data)
     message = _document_message(state, chat, record, stored)

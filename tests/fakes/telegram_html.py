@@ -3,12 +3,17 @@
 The parser walks the UTF-8 bytes exactly like tdlib's ``parse_html`` so that error texts and
 byte offsets match what the real server answers. It returns the plain text and the entities
 (offsets and lengths in UTF-16 code units), or raises :class:`EntityParseError`.
+
+It is not built on the standard library's ``html.parser``: that tokenizer accepts what tdlib
+refuses (``a < b``, a trailing ``<b``, comments, unquoted ``href=x/y``, ``<a b c>``) and
+reports positions in characters, not the UTF-8 byte offsets tdlib's errors carry.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+
+from tests.fakes.telegram_entities import Entity, utf16_len
 
 SUPPORTED_TAGS = frozenset(
     {
@@ -23,7 +28,6 @@ SIMPLE_TYPES = {
 }  # fmt: skip
 NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
 SPACE_BYTES = frozenset(b" \t\r\n\v\0")
-TRIM_CHARS = " \t\r\n"
 
 
 class EntityParseError(ValueError):
@@ -31,30 +35,10 @@ class EntityParseError(ValueError):
 
 
 @dataclass
-class Entity:
-    """One message entity; offsets and lengths count UTF-16 code units."""
-
-    type: str
-    offset: int
-    length: int
-    extra: dict[str, Any] = field(default_factory=dict)
-    argument: str = ""  # code language kept until a surrounding <pre> closes
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialise like the Bot API's MessageEntity."""
-        return {"type": self.type, "offset": self.offset, "length": self.length, **self.extra}
-
-
-@dataclass
 class _OpenTag:
     name: str
     argument: str
     utf16_offset: int
-
-
-def utf16_len(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units (what Telegram's limits count)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 class _HtmlParser:
@@ -282,19 +266,3 @@ def _link_entity(href: str, offset: int, length: int) -> Entity:
 def parse_html(text: str) -> tuple[str, list[Entity]]:
     """Parse Telegram HTML into plain text and entities; raise EntityParseError like tdlib."""
     return _HtmlParser(text).run()
-
-
-def trim(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
-    """Strip leading/trailing whitespace the way the server does, clipping entities."""
-    stripped_left = text.lstrip(TRIM_CHARS)
-    shift = utf16_len(text) - utf16_len(stripped_left)
-    result = stripped_left.rstrip(TRIM_CHARS)
-    limit = utf16_len(result)
-    kept: list[Entity] = []
-    for entity in entities:
-        start = max(entity.offset - shift, 0)
-        end = min(entity.offset + entity.length - shift, limit)
-        if end > start:
-            kept.append(Entity(entity.type, start, end - start, entity.extra))
-    kept.sort(key=lambda e: (e.offset, -e.length))
-    return result, kept

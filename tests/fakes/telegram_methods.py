@@ -19,7 +19,6 @@ from tests.fakes.telegram_messages import (
     delete_message,
     edit_message_reply_markup,
     edit_message_text,
-    require_chat,
     send_chat_action,
     send_message,
 )
@@ -31,6 +30,7 @@ from tests.fakes.telegram_state import (
     Params,
     bad_request,
 )
+from tests.fakes.telegram_validation import require_chat
 from tests.fakes.telegram_webhook import (
     WEBHOOK_CONFLICT,
     delete_webhook,

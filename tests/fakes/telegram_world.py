@@ -7,7 +7,6 @@ python-telegram-bot deserialises it (required fields included).
 from __future__ import annotations
 
 import itertools
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -28,15 +27,6 @@ RESTRICTED_RIGHTS = (
     "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_edit_tag",
     "can_react_to_messages",
 )  # fmt: skip
-# A command as tdlib finds it: "/" + 1-64 word chars, optionally "@" + a 3-32 char bot name,
-# not glued to a preceding word character and not followed by one.
-ANONYMOUS_ADMIN: JSON = {
-    "id": 1087968824,
-    "is_bot": True,
-    "first_name": "Group",
-    "username": "GroupAnonymousBot",
-}
-COMMAND_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w@/])")
 
 
 @dataclass
@@ -153,16 +143,6 @@ class FakeChat:
         return next(self.next_message_id)
 
 
-def command_entities(text: str) -> list[JSON]:
-    """bot_command entities for every command in ``text`` (UTF-16 offsets), like Telegram."""
-    entities: list[JSON] = []
-    for match in COMMAND_RE.finditer(text):
-        offset = len(text[: match.start()].encode("utf-16-le")) // 2
-        length = len(match.group().encode("utf-16-le")) // 2
-        entities.append({"type": "bot_command", "offset": offset, "length": length})
-    return entities
-
-
 class World:
     """Registry of users and chats with builders; ids are allocated like Telegram's."""
 
@@ -276,49 +256,3 @@ class World:
             return self.chats.get(int(ref))
         except ValueError:
             return None
-
-    def user_message(
-        self, chat: FakeChat, user_id: int, text: str, thread_id: int | None = None
-    ) -> JSON:
-        """The Message a user's ``text`` becomes (anonymous admins post as the group)."""
-        member = self.sender(chat, user_id)
-        message: JSON = {"message_id": chat.new_message_id()}
-        if member.is_anonymous and member.is_admin and chat.type != "private":
-            message |= {"from": ANONYMOUS_ADMIN, "sender_chat": chat.to_json()}
-        else:
-            message["from"] = member.user.to_json()
-        message |= {"chat": chat.to_json(), "date": int(time.time()), "text": text}
-        if entities := command_entities(text):
-            message["entities"] = entities
-        if thread_id is not None:
-            topic = chat.topics[thread_id]
-            message |= {"message_thread_id": thread_id, "is_topic_message": True}
-            message["reply_to_message"] = topic.created
-        return message
-
-    def sender(self, chat: FakeChat, user_id: int) -> FakeMember:
-        """The sender's membership; unknown users join as members, left/kicked can't write."""
-        if chat.type == "private":
-            if chat.private_user is None or chat.private_user.id != user_id:
-                raise ValueError(f"user {user_id} is not the user of private chat {chat.id}")
-            chat.started = True
-        member = self.member(chat, user_id)
-        if member is None:
-            raise LookupError(f"unknown user {user_id}")
-        if member.status in ("left", "kicked"):
-            if user_id in chat.members:
-                raise ValueError(f"user {user_id} is {member.status} in chat {chat.id}")
-            member = self.set_member(chat, member.user, "member")
-        return member
-
-    def privacy_allows(self, chat: FakeChat, text: str) -> bool:
-        """Privacy mode: a non-admin bot in a group only sees commands not meant for others."""
-        if chat.type not in ("group", "supergroup") or chat.bot_status in (
-            "creator",
-            "administrator",
-        ):
-            return True
-        if not text.startswith("/"):
-            return False
-        _, _, target = text.split()[0].partition("@")
-        return not target or target.lower() == (self.bot.username or "").lower()

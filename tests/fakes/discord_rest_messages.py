@@ -1,26 +1,20 @@
-"""REST handlers for users, gateway discovery, guilds, channels, messages and threads."""
+"""REST handlers for what the bot posts: messages and threads (forum posts included)."""
 
 from __future__ import annotations
 
 from tests.fakes.discord_gateway import INTENT_GUILD_MESSAGES, INTENT_GUILDS
-from tests.fakes.discord_records import CROSSPOSTED, StoredMessage
-from tests.fakes.discord_rest import Call, Reply, RestCore
-from tests.fakes.discord_validation import ApiError, FormErrors, check_message
-from tests.fakes.discord_world import (
-    ANNOUNCEMENT,
+from tests.fakes.discord_permissions import (
     ATTACH_FILES,
     CREATE_PUBLIC_THREADS,
     EMBED_LINKS,
-    FORUM,
-    JSON,
-    PUBLIC_THREAD,
     READ_MESSAGE_HISTORY,
-    TEXT,
     VIEW_CHANNEL,
-    Channel,
-    Guild,
     send_permission,
 )
+from tests.fakes.discord_records import CROSSPOSTED, StoredMessage
+from tests.fakes.discord_rest import Call, Reply, RestCore
+from tests.fakes.discord_validation import ApiError, FormErrors, check_message
+from tests.fakes.discord_world import ANNOUNCEMENT, FORUM, JSON, PUBLIC_THREAD, TEXT, Channel, Guild
 
 _POSTABLE = frozenset({TEXT, 2, ANNOUNCEMENT, 10, PUBLIC_THREAD, 12, 13})
 _FORUMS = frozenset({FORUM, 16})
@@ -28,43 +22,7 @@ _FORUMS = frozenset({FORUM, 16})
 _PRIVATE_THREADS = 1 << 36
 
 
-async def get_me(core: RestCore, call: Call) -> Reply:
-    """GET /users/@me."""
-    return Reply(body=core.state.bot.payload())
-
-
-async def get_gateway(core: RestCore, call: Call) -> Reply:
-    """GET /gateway and /gateway/bot."""
-    body: JSON = {"url": core.gateway.url}
-    if call.path.endswith("/bot"):
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        body |= {"shards": 1, "session_start_limit": limit}
-    return Reply(body=body)
-
-
-async def get_application(core: RestCore, call: Call) -> Reply:
-    """GET /oauth2/applications/@me (and /applications/@me)."""
-    state = core.state
-    return Reply(
-        body={
-            "id": str(state.application_id),
-            "name": state.bot.username,
-            "icon": None,
-            "description": "",
-            "bot_public": True,
-            "bot_require_code_grant": False,
-            "verify_key": "0" * 64,
-            "flags": state.application_flags,
-            "owner": {"id": "1", "username": "owner", "discriminator": "0", "avatar": None},
-            "team": None,
-            "bot": state.bot.payload(),
-            "summary": "",
-            "rpc_origins": [],
-        }
-    )
-
-
-def _require_view(core: RestCore, guild: Guild, channel: Channel) -> int:
+def require_view(core: RestCore, guild: Guild, channel: Channel) -> int:
     """The bot's permissions in ``channel``; 403 Missing Access if it cannot see it."""
     perms = core.state.bot_permissions(guild, channel)
     if not perms & VIEW_CHANNEL:
@@ -72,9 +30,9 @@ def _require_view(core: RestCore, guild: Guild, channel: Channel) -> int:
     return perms
 
 
-def _require_send(core: RestCore, guild: Guild, channel: Channel, body: JSON, files: int) -> None:
+def require_send(core: RestCore, guild: Guild, channel: Channel, body: JSON, files: int) -> None:
     """VIEW_CHANNEL, the channel's send bit, EMBED_LINKS for embeds, ATTACH_FILES for files."""
-    perms = _require_view(core, guild, channel)
+    perms = require_view(core, guild, channel)
     needed = send_permission(channel)
     if body.get("embeds"):
         needed |= EMBED_LINKS
@@ -153,7 +111,7 @@ async def post_message(core: RestCore, call: Call) -> Reply:
     body = call.json_body()
     if channel.type not in _POSTABLE:
         raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
-    _require_send(core, guild, channel, body, len(call.files))
+    require_send(core, guild, channel, body, len(call.files))
     check_message(body | ({"attachments": call.files} if call.files else {}))
     earlier = _duplicate_nonce(core, channel.id, body)
     if earlier is not None:
@@ -167,7 +125,7 @@ async def post_message(core: RestCore, call: Call) -> Reply:
 def _own_message(core: RestCore, call: Call) -> tuple[Guild, Channel, StoredMessage]:
     """Channel and message from the path; the bot must be able to see the channel."""
     guild, channel = core.channel(call.snowflake("channel_id"))
-    _require_view(core, guild, channel)
+    require_view(core, guild, channel)
     return guild, channel, core.message(call.snowflake("message_id"), channel.id)
 
 
@@ -205,16 +163,9 @@ async def crosspost(core: RestCore, call: Call) -> Reply:
         raise ApiError(400, 50024, "Cannot execute action on this channel type")
     if msg.flags & CROSSPOSTED:
         raise ApiError(400, 40033, "This message has already been crossposted.")
-    _require_send(core, guild, channel, {}, 0)
+    require_send(core, guild, channel, {}, 0)
     msg.flags |= CROSSPOSTED
     return Reply(body=msg.payload())
-
-
-async def get_channel(core: RestCore, call: Call) -> Reply:
-    """GET /channels/{channel_id}."""
-    guild, channel = core.channel(call.snowflake("channel_id"))
-    _require_view(core, guild, channel)
-    return Reply(body=channel.payload())
 
 
 def _thread_name(body: JSON) -> str:
@@ -253,7 +204,7 @@ async def post_thread(core: RestCore, call: Call) -> Reply:
         raise ApiError(400, 50024, "Cannot execute action on this channel type")
     ttype = int(body.get("type") or 12)
     needed = CREATE_PUBLIC_THREADS if ttype != 12 else _PRIVATE_THREADS
-    if not _require_view(core, guild, parent) & needed:
+    if not require_view(core, guild, parent) & needed:
         raise ApiError(403, 50013, "Missing Permissions")
     thread = _new_thread(core, guild, parent, name, ttype)
     await core.gateway.dispatch(
@@ -278,7 +229,7 @@ async def _forum_post(
                 }
             },
         )
-    _require_send(core, guild, forum, first, len(call.files))
+    require_send(core, guild, forum, first, len(call.files))
     check_message(first | ({"attachments": call.files} if call.files else {}))
     thread = _new_thread(core, guild, forum, name, PUBLIC_THREAD)
     msg = new_message(core, guild, thread.id, first, "forum_post")
@@ -291,51 +242,12 @@ async def _forum_post(
     return Reply(201, thread.payload() | {"message": msg.payload()})
 
 
-async def get_guild(core: RestCore, call: Call) -> Reply:
-    """GET /guilds/{guild_id}."""
-    data = core.guild(call.snowflake("guild_id")).create_payload()
-    for key in ("channels", "threads", "members", "voice_states", "presences"):
-        data.pop(key)
-    return Reply(body=data)
-
-
-async def get_guild_channels(core: RestCore, call: Call) -> Reply:
-    """GET /guilds/{guild_id}/channels (threads are not included, as on Discord)."""
-    guild = core.guild(call.snowflake("guild_id"))
-    return Reply(body=[c.payload() for c in guild.channels.values() if not c.is_thread])
-
-
-async def get_guild_roles(core: RestCore, call: Call) -> Reply:
-    """GET /guilds/{guild_id}/roles."""
-    guild = core.guild(call.snowflake("guild_id"))
-    return Reply(body=[r.payload() for r in guild.roles.values()])
-
-
-async def get_member(core: RestCore, call: Call) -> Reply:
-    """GET /guilds/{guild_id}/members/{user_id}."""
-    guild = core.guild(call.snowflake("guild_id"))
-    member = guild.members.get(call.snowflake("user_id"))
-    if member is None:
-        raise ApiError(404, 10007, "Unknown Member")
-    return Reply(body=member.payload())
-
-
 def register(core: RestCore) -> None:
     """Add this module's routes to the core's router."""
     add = core.router.add
-    add("GET", "/users/@me", get_me)
-    add("GET", "/gateway", get_gateway)
-    add("GET", "/gateway/bot", get_gateway)
-    add("GET", "/oauth2/applications/@me", get_application)
-    add("GET", "/applications/@me", get_application)
     add("POST", "/channels/{channel_id}/messages", post_message)
     add("GET", "/channels/{channel_id}/messages/{message_id}", get_message)
     add("PATCH", "/channels/{channel_id}/messages/{message_id}", patch_message)
     add("DELETE", "/channels/{channel_id}/messages/{message_id}", delete_message)
     add("POST", "/channels/{channel_id}/messages/{message_id}/crosspost", crosspost)
-    add("GET", "/channels/{channel_id}", get_channel)
     add("POST", "/channels/{channel_id}/threads", post_thread)
-    add("GET", "/guilds/{guild_id}", get_guild)
-    add("GET", "/guilds/{guild_id}/channels", get_guild_channels)
-    add("GET", "/guilds/{guild_id}/roles", get_guild_roles)
-    add("GET", "/guilds/{guild_id}/members/{user_id}", get_member)
