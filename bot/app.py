@@ -178,7 +178,7 @@ async def _first_round(core: Core, console: ConsoleAdapter, monitor: Monitor) ->
 
 
 def has_platform(config: Config) -> bool:
-    """Whether a chat platform is configured and has its token."""
+    """Whether a chat platform is configured and has its token (an empty SecretStr is false)."""
     return bool((config.model.discord and config.discord_token)
                 or (config.model.telegram and config.telegram_token))
 
@@ -188,12 +188,13 @@ def chat_adapters(config: Config, core: Core) -> list[ChatAdapter]:
     adapters: list[ChatAdapter] = []
     model = config.model
     if model.discord is not None and config.discord_token:
-        adapters.append(DiscordAdapter(model.discord, config.discord_token, core.commands,
-                                       core.digests, core.clock))
+        adapters.append(DiscordAdapter(model.discord, config.discord_token.get_secret_value(),
+                                       core.commands, core.digests, core.clock))
     if model.telegram is not None and config.telegram_token:
-        adapters.append(TelegramAdapter(model.telegram, config.telegram_token, core.commands,
-                                        core.digests, core.clock,
-                                        webhook_secret=config.telegram_webhook_secret))
+        adapters.append(TelegramAdapter(
+            model.telegram, config.telegram_token.get_secret_value(), core.commands,
+            core.digests, core.clock,
+            webhook_secret=config.telegram_webhook_secret.get_secret_value()))
     for name, section, token in (("discord", model.discord, config.discord_token),
                                  ("telegram", model.telegram, config.telegram_token)):
         if section is not None and not token:

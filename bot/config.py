@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -16,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     model_validator,
 )
@@ -234,15 +234,24 @@ def _check_unique(section: str, values: list[str], key: str) -> None:
         seen.add(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
-    """The validated configuration plus the secrets taken from the environment."""
+_NO_SECRET = SecretStr("")
+
+
+class Config(BaseModel):
+    """The validated configuration plus the secrets taken from the environment.
+
+    The secrets are SecretStr: repr, str, logs and model_dump_json show "**********"; the
+    adapters get the value (get_secret_value) where they are built.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: Path
     model: ConfigModel
-    discord_token: str
-    telegram_token: str
-    telegram_webhook_secret: str = ""  # "" = a random one each start, when webhook_url is set
+    discord_token: SecretStr = _NO_SECRET
+    telegram_token: SecretStr = _NO_SECRET
+    # "" = a random one each start, when webhook_url is set
+    telegram_webhook_secret: SecretStr = _NO_SECRET
 
     @property
     def database(self) -> Path:
@@ -269,8 +278,10 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     if secret and not _WEBHOOK_SECRET.fullmatch(secret):
         raise ConfigError("TELEGRAM_WEBHOOK_SECRET (environment): Telegram accepts 1-256 "
                           f"characters of A-Z, a-z, 0-9, _ and - (it has {len(secret)})")
-    return Config(path=path, model=model, discord_token=env.get("DISCORD_TOKEN", ""),
-                  telegram_token=env.get("TELEGRAM_TOKEN", ""), telegram_webhook_secret=secret)
+    return Config(path=path, model=model,
+                  discord_token=SecretStr(env.get("DISCORD_TOKEN", "")),
+                  telegram_token=SecretStr(env.get("TELEGRAM_TOKEN", "")),
+                  telegram_webhook_secret=SecretStr(secret))
 
 
 def _first_error(error: ValidationError) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,6 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from bot.config import ConfigError, ConfigModel, load_config
+from bot.logs import JsonFormatter
 
 ROOT = Path(__file__).parent.parent
 
@@ -26,7 +29,52 @@ def test_tokens_come_from_the_environment(write_config: Callable[[str], Path]) -
     """DISCORD_TOKEN and TELEGRAM_TOKEN are read from the environment, not the file."""
     path = write_config("[discord]\n[telegram]\n")
     config = load_config(path, environ={"DISCORD_TOKEN": "d", "TELEGRAM_TOKEN": "t"})
-    assert (config.discord_token, config.telegram_token) == ("d", "t")
+    assert (config.discord_token.get_secret_value(),
+            config.telegram_token.get_secret_value()) == ("d", "t")
+
+
+SECRETS = {"DISCORD_TOKEN": "MTA5ODc2NTQzMjE.discord-secret-token",
+           "TELEGRAM_TOKEN": "123456789:AAtelegram-secret-token",
+           "TELEGRAM_WEBHOOK_SECRET": "webhook-secret-value"}
+
+
+def test_secrets_never_show(write_config: Callable[[str], Path],
+                            capsys: pytest.CaptureFixture[str],
+                            caplog: pytest.LogCaptureFixture) -> None:
+    """The tokens and the webhook secret are SecretStr: repr, str, print, model_dump_json and
+    a log line of the config show none of them; get_secret_value gives each back intact."""
+    path = write_config('[discord]\n[telegram]\nwebhook_url = "https://bot.example.org/tg"\n')
+    config = load_config(path, environ=dict(SECRETS))
+    print(config)
+    print(config.model)
+    print(repr(config))
+    caplog.set_level(logging.INFO)
+    logging.getLogger("tests.config").info("config: %s; as repr: %r", config, config)
+    [record] = [r for r in caplog.records if r.name == "tests.config"]
+    shown = {"repr": repr(config), "str": str(config), "format": f"{config} {config!r}",
+             "print": capsys.readouterr().out, "json": config.model_dump_json(),
+             "dump": str(config.model_dump()), "json dump": str(config.model_dump(mode="json")),
+             "log": caplog.text, "json log": JsonFormatter().format(record)}
+    for how, text in shown.items():
+        for name, secret in SECRETS.items():
+            assert secret not in text, f"{name} shows in {how}"
+    assert json.loads(config.model_dump_json())["telegram_token"] == "**********"
+    assert "discord_token=SecretStr('**********')" in repr(config)
+    values = (config.discord_token, config.telegram_token, config.telegram_webhook_secret)
+    assert tuple(v.get_secret_value() for v in values) == tuple(SECRETS.values())
+
+
+@pytest.mark.parametrize(("section", "key"), [("discord", "token"), ("telegram", "token"),
+                                              ("telegram", "webhook_secret")])
+def test_secrets_in_the_file_are_refused_without_showing_them(
+        write_config: Callable[[str], Path], section: str, key: str) -> None:
+    """Secrets come from the environment only: one in the file is an unknown key, and the
+    error line does not repeat it."""
+    secret = SECRETS["TELEGRAM_TOKEN"]
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(f'[{section}]\n{key} = "{secret}"\n'), environ={})
+    assert f"{section}.{key}: unknown key" in str(error.value)
+    assert secret not in str(error.value)
 
 
 def test_relative_database_is_beside_the_config(write_config: Callable[[str], Path]) -> None:

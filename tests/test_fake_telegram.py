@@ -44,6 +44,7 @@ from telegram.ext import (
 )
 
 from tests.fakes.telegram_html import EntityParseError, parse_html
+from tests.fakes.telegram_scripting import too_many_requests
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_world import FakeChat, FakeUser
 
@@ -189,6 +190,29 @@ async def test_scripted_429_and_5xx(
     await bot.send_message(dm.id, "three")
     assert [m.text for m in fake.sent] == ["three"]
     assert [r.status for r in fake.calls("sendMessage")] == [429, 502, 200]
+
+
+async def test_flooded_chat_answers_429_until_the_flood_ends(
+    bot: Bot,
+    fake: FakeTelegram,
+    alice_dm: tuple[FakeUser, FakeChat],
+) -> None:
+    """flood_chat answers every message to one chat with the Bot API's 429 body (retry_after
+    in its parameters), however often it is tried; other chats post; end_flood lets it go."""
+    dm, group = alice_dm[1], fake.add_supergroup("Newsroom")
+    fake.flood_chat(dm, retry_after=3)
+    for _ in range(3):
+        with pytest.raises(RetryAfter) as caught:
+            await bot.send_message(dm.id, "again")
+        assert caught.value.retry_after == dtm.timedelta(seconds=3)
+    await bot.send_message(group.id, "elsewhere")
+    fake.end_flood(dm)
+    await bot.send_message(dm.id, "through")
+    assert [m.text for m in fake.sent] == ["elsewhere", "through"]
+    assert [r.status for r in fake.calls("sendMessage")] == [429, 429, 429, 200, 200]
+    body = too_many_requests(3).to_json()
+    assert body == {"ok": False, "error_code": 429, "description": "Too Many Requests: retry "
+                    "after 3", "parameters": {"retry_after": 3}}
 
 
 async def test_rate_limit_simulation(

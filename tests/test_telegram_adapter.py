@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
@@ -14,7 +15,14 @@ import pytest
 from bot.app import Core, open_core
 from bot.chat.adapter import PlatformError
 from bot.chat.telegram.adapter import TelegramAdapter
-from bot.chat.telegram.flood import FloodGate, FloodLimits
+from bot.chat.telegram.flood import (
+    MAX_FLOOD_WAIT_S,
+    TELEGRAM_FLOOD_RETRIES,
+    FloodGate,
+    FloodLimited,
+    FloodLimits,
+    FloodRetries,
+)
 from bot.config import Config, TelegramSection, load_config
 from bot.model import FeedSpec, NewArticle
 from tests.fakes.feed_server import FeedServer
@@ -75,7 +83,8 @@ def open_bot(world: World, write_config: Callable[[str], Path]) -> OpenBot:
     """Opens the bot's core and a connected adapter, like `newsbot run` does."""
 
     @contextlib.asynccontextmanager
-    async def open_(channels: str = "", limits: FloodLimits = FAST, stories: int = len(STORIES)
+    async def open_(channels: str = "", limits: FloodLimits = FAST, stories: int = len(STORIES),
+                    retries: FloodRetries = TELEGRAM_FLOOD_RETRIES
                     ) -> AsyncIterator[tuple[Core, TelegramAdapter]]:
         path = write_config(config_text(world.fake, channels))
         config = load_config(path, {"TELEGRAM_TOKEN": world.fake.token})
@@ -84,7 +93,7 @@ def open_bot(world: World, write_config: Callable[[str], Path]) -> OpenBot:
             await add_stories(core, stories)
             adapter = TelegramAdapter(config.model.telegram, world.fake.token, core.commands,
                                       core.digests, lambda: NOW, limits=limits,
-                                      poll_timeout=QUICK_POLL)
+                                      retries=retries, poll_timeout=QUICK_POLL)
             async with adapter:
                 core.digests.add_sender(adapter)
                 yield core, adapter
@@ -256,6 +265,54 @@ async def test_flood_control_is_waited_out(world: World, open_bot: OpenBot) -> N
     assert pending == []
 
 
+def sends_to(fake: FakeTelegram, chat: FakeChat) -> list[int]:
+    """The HTTP status of each sendMessage call to chat, in order."""
+    return [r.status for r in fake.calls("sendMessage")
+            if str(r.params.get("chat_id")) == str(chat.id)]
+
+
+async def test_endless_flood_control_gives_up_and_keeps_the_digest(
+        world: World, open_bot: OpenBot, caplog: pytest.LogCaptureFixture) -> None:
+    """A chat answering 429 to every try: the send gives up after the bound, the digest stays
+    in the outbox (the channel not paused), the bot answers elsewhere, and a later round
+    delivers the digest once the flood is over."""
+    fake, channel_id = world.fake, f"telegram:{world.group.id}"
+    fake.flood_chat(world.group, retry_after=1)
+    async with open_bot(channel_config(channel_id), retries=FloodRetries(attempts=2)) as (core,
+                                                                                         _):
+        digest = await core.digests.post_now(channel_id)
+        kept = await core.store.deliveries.pending()
+        paused = await core.store.channels.paused_reason(channel_id)
+        answer = await ask(world, world.forum, world.reader, "/latest 1")
+        refused = sends_to(fake, world.group)
+        fake.end_flood(world.group)
+        delivered = await core.digests.deliver_pending()
+        left = await core.store.deliveries.pending()
+    assert refused == [429, 429]  # two attempts, then the send gave up
+    assert [p.channel_id for p in kept] == [channel_id] and paused == ""
+    assert f"flood control in {channel_id} after 2 tries" in caplog.text
+    assert "it stays in the outbox" in caplog.text
+    assert answer.startswith("Latest stories")
+    assert delivered == 1 and left == []
+    [message] = fake.sent_to(world.group.id)
+    assert numbered(message.text) == list(range(1, len(digest.items) + 1))
+
+
+async def test_retry_after_beyond_the_wait_cap_is_not_waited_out(
+        world: World, open_bot: OpenBot, caplog: pytest.LogCaptureFixture) -> None:
+    """With the default bounds, a 429 asking for more than MAX_FLOOD_WAIT_S fails the send at
+    once, without waiting: one try, the digest kept for a later round."""
+    channel_id = f"telegram:{world.group.id}"
+    world.fake.flood_chat(world.group, retry_after=int(MAX_FLOOD_WAIT_S) + 1)
+    async with open_bot(channel_config(channel_id)) as (core, _):
+        await core.digests.post_now(channel_id)
+        kept = await core.store.deliveries.pending()
+    assert sends_to(world.fake, world.group) == [429]
+    assert [p.channel_id for p in kept] == [channel_id]
+    assert f"flood control in {channel_id} after 1 tries and 0 s waited" in caplog.text
+    assert not [r for r in caplog.records if "waiting" in r.getMessage()]
+
+
 @pytest.mark.parametrize(("where", "reason"), [
     ("kicked", "bot was kicked from the supergroup chat"),
     ("unknown chat", "Chat not found"),
@@ -319,3 +376,15 @@ def test_flood_gate_overall_rate() -> None:
         gate.record(chat_id)
     assert gate.delay(99, 5.5) == pytest.approx(0.5)
     assert gate.delay(99, 6.0) == 0.0
+
+
+async def test_flood_gate_gives_up_when_no_turn_comes() -> None:
+    """A turn that never comes (here: a clock that stands still) ends in FloodLimited after
+    the gate's bounded waits, and nothing is counted as sent."""
+    gate = FloodGate(FloodLimits(chat_interval_s=0.001), clock=lambda: 5.0)
+    gate.record(-100)
+    async with asyncio.timeout(30):  # an unbounded gate would hang here
+        with pytest.raises(FloodLimited, match="no turn to post in chat -100"):
+            await gate.wait_turn(-100)
+    assert gate.delay(-100, 5.0) == pytest.approx(0.001)
+    assert gate.delay(7, 5.0) == 0.0

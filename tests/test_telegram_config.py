@@ -18,7 +18,7 @@ def test_long_polling_is_the_default(write_config: Write) -> None:
     assert config.model.telegram is not None
     assert config.model.telegram.webhook_url == ""
     assert config.model.telegram.listen_address == ("0.0.0.0", 8443)
-    assert config.telegram_webhook_secret == ""
+    assert config.telegram_webhook_secret.get_secret_value() == ""
 
 
 def test_webhook_keys_and_secret_load(write_config: Write) -> None:
@@ -29,7 +29,7 @@ def test_webhook_keys_and_secret_load(write_config: Write) -> None:
     assert config.model.telegram is not None
     assert config.model.telegram.webhook_url == "https://bot.example.org/tg"
     assert config.model.telegram.listen_address == ("::1", 8080)
-    assert config.telegram_webhook_secret == "A-z_09"
+    assert config.telegram_webhook_secret.get_secret_value() == "A-z_09"
 
 
 @pytest.mark.parametrize(("keys", "message"), [

@@ -54,11 +54,12 @@ def open_bot(write_config: Callable[[str], Path]) -> OpenBot:
                                                   if secret else {})
         config = load_config(path, env)
         assert config.model.telegram is not None
+        webhook_secret = config.telegram_webhook_secret.get_secret_value()
         async with open_core(config) as core:
             await add_stories(core, len(STORIES))
             async with TelegramAdapter(config.model.telegram, fake.token, core.commands,
                                        core.digests, lambda: NOW, limits=FAST,
-                                       webhook_secret=config.telegram_webhook_secret):
+                                       webhook_secret=webhook_secret):
                 yield fake
 
     return open_

@@ -11,6 +11,16 @@ from http import HTTPStatus
 from tests.fakes.telegram_state import ApiError
 from tests.fakes.telegram_world import FakeChat
 
+# What a flooded chat refuses: everything that posts or changes a message there.
+FLOODED_METHODS = frozenset({"sendmessage", "senddocument", "editmessagereplymarkup"})
+
+
+def too_many_requests(retry_after: int) -> ApiError:
+    """Telegram's 429: ``{"ok": false, "error_code": 429, "description": "Too Many Requests:
+    retry after N", "parameters": {"retry_after": N}}``."""
+    return ApiError(429, f"Too Many Requests: retry after {retry_after}",
+                    {"retry_after": retry_after})
+
 
 @dataclass
 class ScriptedFailure:
@@ -53,8 +63,7 @@ class RateLimiter:
             self._wait(self._all_times, 1.0, 30, now),
         )
         if wait > 0:
-            retry = max(1, math.ceil(wait))
-            raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
+            raise too_many_requests(max(1, math.ceil(wait)))
 
     def record(self, chat_id: int) -> None:
         """Count one accepted message."""

@@ -29,7 +29,12 @@ from aiohttp import web
 from tests.fakes.telegram_files import download
 from tests.fakes.telegram_methods import HANDLERS
 from tests.fakes.telegram_records import BotRecords
-from tests.fakes.telegram_scripting import RateLimiter, ScriptedFailure
+from tests.fakes.telegram_scripting import (
+    FLOODED_METHODS,
+    RateLimiter,
+    ScriptedFailure,
+    too_many_requests,
+)
 from tests.fakes.telegram_state import ApiError, FakeState, Params, RecordedRequest
 from tests.fakes.telegram_updates import UserActions
 from tests.fakes.telegram_world import FakeChat, FakeMember, FakeUser, MemberStatus, World
@@ -62,6 +67,7 @@ class FakeTelegram(UserActions, BotRecords):
         self.internal_errors: list[BaseException] = []
         self._limiter = RateLimiter()
         self._scripted: dict[str, deque[ScriptedFailure]] = defaultdict(deque)
+        self._flooded: dict[int, int] = {}  # chat id -> the retry_after of every 429 there
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -136,6 +142,8 @@ class FakeTelegram(UserActions, BotRecords):
             if error is not None:
                 raise error
         chat = self.world.find_chat(params.text("chat_id") or "")
+        if chat is not None and method in FLOODED_METHODS and chat.id in self._flooded:
+            raise too_many_requests(self._flooded[chat.id])
         limited = self.rate_limits and method in RATE_LIMITED_METHODS and chat is not None
         if limited and chat is not None:
             self._limiter.check(chat)
@@ -157,6 +165,15 @@ class FakeTelegram(UserActions, BotRecords):
         for _ in range(times):
             failure = ScriptedFailure(status, retry_after, description)
             self._scripted[method.lower()].append(failure)
+
+    def flood_chat(self, chat: FakeChat, retry_after: int = 1) -> None:
+        """Answer every message posted to (or edited in) ``chat`` with 429 and this
+        ``retry_after``, however often it is tried, until :meth:`end_flood`."""
+        self._flooded[chat.id] = retry_after
+
+    def end_flood(self, chat: FakeChat) -> None:
+        """Let messages to ``chat`` through again."""
+        self._flooded.pop(chat.id, None)
 
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` answer (normally) after ``seconds``."""

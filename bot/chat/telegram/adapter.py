@@ -35,7 +35,13 @@ from bot.chat.request import UserError
 from bot.chat.telegram.access import Access, Admins, message_target
 from bot.chat.telegram.buttons import Buttons
 from bot.chat.telegram.documents import IMPORT_CAPTION, is_import_caption, read_document
-from bot.chat.telegram.flood import TELEGRAM_FLOOD_LIMITS, FloodGate, FloodLimits
+from bot.chat.telegram.flood import (
+    TELEGRAM_FLOOD_LIMITS,
+    TELEGRAM_FLOOD_RETRIES,
+    FloodGate,
+    FloodLimits,
+    FloodRetries,
+)
 from bot.chat.telegram.lookups import lookup_of
 from bot.chat.telegram.render import render_telegram_messages
 from bot.chat.telegram.send import Poster, gone_reason, parse_target
@@ -92,6 +98,7 @@ class TelegramAdapter:
     def __init__(self, settings: TelegramSection, token: str, commands: Commands,
                  digests: DigestService, clock: Clock, *,
                  limits: FloodLimits = TELEGRAM_FLOOD_LIMITS,
+                 retries: FloodRetries = TELEGRAM_FLOOD_RETRIES,
                  poll_timeout: timedelta = timedelta(seconds=10),
                  webhook_secret: str = "") -> None:
         del digests  # the common adapter signature; `/digest` reaches it through commands
@@ -106,7 +113,7 @@ class TelegramAdapter:
             .base_file_url(file_url(settings.api_base_url))
             .concurrent_updates(CONCURRENT_UPDATES).build())
         bot: Bot = self._app.bot
-        self._poster = Poster(bot, FloodGate(limits))
+        self._poster = Poster(bot, FloodGate(limits), retries)
         targeted = [*commands.moderator_names, *TARGETABLE]
         self._access = Access(bot, Admins(bot, clock), targeted)
         self._buttons = Buttons(commands, self._access, self._poster)
@@ -199,7 +206,12 @@ class TelegramAdapter:
         return parse_target(channel_id) is not None
 
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
-        """Post the digest in as many messages as it needs, marking each one sent."""
+        """Post the digest in as many messages as it needs, marking each one sent.
+
+        ChannelGone when the bot can't post there any more; any other TelegramError (among
+        them FloodLimited, when flood control holds a message up too long) leaves the messages
+        not yet sent in the outbox for a later round.
+        """
         target = parse_target(channel_id)
         if target is None:
             raise ValueError(f"not a Telegram channel: {channel_id}")

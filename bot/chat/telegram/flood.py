@@ -1,4 +1,5 @@
-"""Telegram's flood limits kept on our side: per chat, per group and overall message rates."""
+"""Telegram's flood limits kept on our side: per chat, per group and overall message rates,
+and how long one message may be held up by them before its send fails."""
 
 from __future__ import annotations
 
@@ -8,8 +9,21 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from telegram.error import TelegramError
+
 GROUP_WINDOW_S = 60.0
 OVERALL_WINDOW_S = 1.0
+# How often one message waits for its turn at the gate (another chat may take the overall slot
+# each time) before the send fails; waits after the first are a second at most.
+MAX_TURN_WAITS = 20
+# How often one message is sent while Telegram answers 429 "retry after", and the most seconds
+# waited out for it in all; past either, the send fails and a digest stays in the outbox.
+FLOOD_ATTEMPTS = 5
+MAX_FLOOD_WAIT_S = 60.0
+
+
+class FloodLimited(TelegramError):
+    """Flood control held a message up past our bounds: it was not sent, try again later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +36,21 @@ class FloodLimits:
 
 
 TELEGRAM_FLOOD_LIMITS = FloodLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class FloodRetries:
+    """How long Telegram's 429 answers may hold up one message before its send fails."""
+
+    attempts: int = FLOOD_ATTEMPTS  # sends of the message in all, the first one included
+    max_wait_s: float = MAX_FLOOD_WAIT_S  # seconds of retry_after waited out in all
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.max_wait_s < 0:
+            raise ValueError("FloodRetries needs at least one attempt and a wait cap >= 0")
+
+
+TELEGRAM_FLOOD_RETRIES = FloodRetries()
 
 
 def _forget_before(times: deque[float], moment: float) -> None:
@@ -41,12 +70,18 @@ class FloodGate:
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def wait_turn(self, chat_id: int) -> None:
-        """Wait until one more message to chat_id stays within every limit, and count it."""
+        """Wait until one more message to chat_id stays within every limit, and count it;
+        FloodLimited (nothing counted) when no turn came after MAX_TURN_WAITS waits."""
         async with self._locks[chat_id]:
             delay = self.delay(chat_id, self._clock())
-            while delay > 0:  # another chat may take the overall slot meanwhile: check again
-                await asyncio.sleep(delay)
+            for _ in range(MAX_TURN_WAITS):
+                if delay <= 0:
+                    break
+                await asyncio.sleep(delay)  # another chat may take the overall slot meanwhile
                 delay = self.delay(chat_id, self._clock())
+            if delay > 0:
+                raise FloodLimited(f"telegram: no turn to post in chat {chat_id} after "
+                                   f"{MAX_TURN_WAITS} waits; the message was not sent")
             self.record(chat_id)
 
     def record(self, chat_id: int) -> None:

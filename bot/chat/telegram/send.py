@@ -1,18 +1,32 @@
-"""Posting to Telegram: HTML messages within flood limits, 429s waited out, lost chats named."""
+"""Posting to Telegram: HTML messages within flood limits, 429s waited out (within bounds),
+lost chats named."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.chat.telegram.flood import FloodGate
+from bot.chat.telegram.flood import (
+    TELEGRAM_FLOOD_RETRIES,
+    FloodGate,
+    FloodLimited,
+    FloodRetries,
+)
 
 log = logging.getLogger(__name__)
 PREFIX = "telegram:"
@@ -65,57 +79,65 @@ def gone_reason(error: TelegramError) -> str | None:
     return None
 
 
-async def _wait_out(error: RetryAfter, target: Target) -> None:
-    wait = retry_seconds(error)
-    log.warning("telegram: flood control in %s: waiting %.0f s", target.channel_id, wait)
-    await asyncio.sleep(wait)
+def gave_up(target: Target, attempts: int, waited: float, asked: float) -> FloodLimited:
+    """The error for a message flood control held up past the bounds."""
+    return FloodLimited(f"telegram: flood control in {target.channel_id} after {attempts} "
+                        f"tries and {waited:.0f} s waited (Telegram asks for {asked:.0f} s "
+                        "more); the message was not sent")
 
 
 class Poster:
-    """Sends HTML messages in turn; a flood-control answer is waited out and sent again."""
+    """Sends HTML messages in turn; a flood-control answer is waited out and sent again, up to
+    the bounds of FloodRetries, past which the send fails with FloodLimited."""
 
-    def __init__(self, bot: Bot, gate: FloodGate) -> None:
+    def __init__(self, bot: Bot, gate: FloodGate,
+                 retries: FloodRetries = TELEGRAM_FLOOD_RETRIES) -> None:
         self._bot = bot
         self._gate = gate
+        self._retries = retries
 
     async def post(self, target: Target, html: str, reply_to: int | None = None,
                    keyboard: InlineKeyboardMarkup | None = None) -> int:
         """Send one HTML message (previews off, into the topic); returns its message id."""
         reply = (None if reply_to is None
                  else ReplyParameters(reply_to, allow_sending_without_reply=True))
-        while True:
-            await self._gate.wait_turn(target.chat_id)
-            try:
-                message = await self._bot.send_message(
-                    target.chat_id, html, parse_mode=ParseMode.HTML,
-                    link_preview_options=NO_PREVIEW, message_thread_id=target.thread_id,
-                    reply_parameters=reply, reply_markup=keyboard)
-            except RetryAfter as error:
-                await _wait_out(error, target)
-            else:
-                return message.message_id
+        return await self._send(target, lambda: self._bot.send_message(
+            target.chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+            message_thread_id=target.thread_id, reply_parameters=reply, reply_markup=keyboard))
 
     async def upload(self, target: Target, name: str, data: bytes,
                      reply_to: int | None = None) -> int:
         """Send one file as a document (into the topic); returns its message id."""
         reply = (None if reply_to is None
                  else ReplyParameters(reply_to, allow_sending_without_reply=True))
-        while True:
+        return await self._send(target, lambda: self._bot.send_document(
+            target.chat_id, InputFile(data, filename=name), message_thread_id=target.thread_id,
+            reply_parameters=reply))
+
+    async def _send(self, target: Target, call: Callable[[], Awaitable[Message]]) -> int:
+        """Make the call in turn, waiting out 429s; FloodLimited once the bounds are reached."""
+        waited = 0.0
+        for attempt in range(1, self._retries.attempts + 1):
             await self._gate.wait_turn(target.chat_id)
             try:
-                message = await self._bot.send_document(
-                    target.chat_id, InputFile(data, filename=name),
-                    message_thread_id=target.thread_id, reply_parameters=reply)
+                message = await call()
             except RetryAfter as error:
-                await _wait_out(error, target)
+                wait = retry_seconds(error)
+                if attempt == self._retries.attempts or waited + wait > self._retries.max_wait_s:
+                    raise gave_up(target, attempt, waited, wait) from error
+                log.warning("telegram: flood control in %s: waiting %.0f s", target.channel_id,
+                            wait)
+                await asyncio.sleep(wait)
+                waited += wait
             else:
                 return message.message_id
+        raise AssertionError("unreachable: FloodRetries has at least one attempt")
 
     async def set_keyboard(self, chat_id: int, message_id: int,
                            keyboard: InlineKeyboardMarkup | None) -> None:
         """Change (or, with None, remove) the buttons under a message; a failure is only logged."""
-        await self._gate.wait_turn(chat_id)
         try:
+            await self._gate.wait_turn(chat_id)
             await self._bot.edit_message_reply_markup(chat_id, message_id, reply_markup=keyboard)
         except TelegramError as error:  # the buttons stay; pressing one again is harmless
             log.warning("telegram: can't change the buttons of %s in %s: %s", message_id,
