@@ -189,11 +189,11 @@ def chat_adapters(config: Config, core: Core) -> list[ChatAdapter]:
     model = config.model
     if model.discord is not None and config.discord_token:
         adapters.append(DiscordAdapter(model.discord, config.discord_token.get_secret_value(),
-                                       core.commands, core.digests, core.clock))
+                                       core.commands, core.clock))
     if model.telegram is not None and config.telegram_token:
         adapters.append(TelegramAdapter(
             model.telegram, config.telegram_token.get_secret_value(), core.commands,
-            core.digests, core.clock,
+            core.clock,
             webhook_secret=config.telegram_webhook_secret.get_secret_value()))
     for name, section, token in (("discord", model.discord, config.discord_token),
                                  ("telegram", model.telegram, config.telegram_token)):

@@ -82,7 +82,7 @@ async def running_rig(feeds: FeedServer, write: Callable[[str], Path],
         async with open_core(config) as core:
             await core.poller.poll_due()
             async with DiscordAdapter(config.model.discord, fake.token, core.commands,
-                                      core.digests, utc_now, defer_after_s=defer_after_s,
+                                      utc_now, defer_after_s=defer_after_s,
                                       guild_ready_timeout=0.05) as adapter:
                 core.digests.add_sender(adapter)
                 yield Rig(fake, guild, news, forum, moderator, reader, core, adapter)
@@ -116,7 +116,7 @@ async def test_bad_token_is_a_platform_error(tmp_path: Path) -> None:
         assert config.model.discord is not None
         async with open_core(config) as core:
             adapter = DiscordAdapter(config.model.discord, "wrong-token", core.commands,
-                                     core.digests, utc_now, guild_ready_timeout=0.05)
+                                     utc_now, guild_ready_timeout=0.05)
             with pytest.raises(PlatformError, match="discord: login failed"):
                 await adapter.__aenter__()
 

@@ -18,7 +18,6 @@ from bot.chat.discord.commands import add_commands
 from bot.chat.discord.post import NO_MENTIONS, Postable, post_digest
 from bot.chat.discord.suggest import Suggestions
 from bot.config import DiscordSection
-from bot.digest.service import DigestService
 from bot.model import Digest
 from bot.ports import ChannelGone, Clock, SentCallback
 
@@ -61,7 +60,7 @@ class DiscordAdapter:
     """The Discord side of the bot: a Sender for `discord:` channels and a command handler."""
 
     def __init__(self, settings: DiscordSection, token: str, commands: Commands,
-                 digests: DigestService, clock: Clock, *,
+                 clock: Clock, *,
                  defer_after_s: float = DEFER_AFTER_S,
                  guild_ready_timeout: float = GUILD_READY_TIMEOUT_S) -> None:
         self._settings = settings

@@ -46,7 +46,6 @@ from bot.chat.telegram.lookups import lookup_of
 from bot.chat.telegram.render import render_telegram_messages
 from bot.chat.telegram.send import Poster, gone_reason, parse_target
 from bot.config import TelegramSection
-from bot.digest.service import DigestService
 from bot.model import Digest, Reply
 from bot.ports import ChannelGone, Clock, SentCallback
 
@@ -96,12 +95,11 @@ class TelegramAdapter:
     """
 
     def __init__(self, settings: TelegramSection, token: str, commands: Commands,
-                 digests: DigestService, clock: Clock, *,
+                 clock: Clock, *,
                  limits: FloodLimits = TELEGRAM_FLOOD_LIMITS,
                  retries: FloodRetries = TELEGRAM_FLOOD_RETRIES,
                  poll_timeout: timedelta = timedelta(seconds=10),
                  webhook_secret: str = "") -> None:
-        del digests  # the common adapter signature; `/digest` reaches it through commands
         self._settings = settings
         self._commands = commands
         self._poll_timeout = poll_timeout
