@@ -18,6 +18,7 @@ from bot.chat.commands import Commands
 from bot.chat.console_adapter import CHANNEL_ID as CONSOLE
 from bot.chat.console_adapter import ConsoleAdapter
 from bot.chat.discord.adapter import DiscordAdapter
+from bot.chat.feed_limits import AddLimits
 from bot.chat.moderation import Moderation
 from bot.chat.telegram.adapter import TelegramAdapter
 from bot.config import Config
@@ -26,7 +27,8 @@ from bot.enrich.stories import Stories
 from bot.enrich.tags import display_tag
 from bot.feeds.failures import FailurePolicy, FeedFailures
 from bot.feeds.fetch import Fetcher, FetchLimits
-from bot.feeds.guard import AddressCheck, allow_any_address, is_public_address
+from bot.feeds.guard import DEFAULT_PORTS, AddressCheck
+from bot.feeds.guard import address_check as guard_check
 from bot.feeds.poll import Poller, PollSettings
 from bot.feeds.worker import ParseWorker
 from bot.metrics import MeteredSender, Metrics, MetricsServer
@@ -61,8 +63,22 @@ class Core:
 
 
 def address_check(config: Config) -> AddressCheck:
-    """Public addresses only, unless the config allows private ones."""
-    return allow_any_address if config.model.fetch.allow_private_addresses else is_public_address
+    """Public addresses only, unless the config allows private or metadata ones."""
+    fetch = config.model.fetch
+    return guard_check(allow_private=fetch.allow_private_addresses,
+                       allow_metadata=fetch.allow_metadata_addresses)
+
+
+def allowed_ports(config: Config) -> frozenset[int]:
+    """The ports feeds on public addresses may use: 80, 443 and the config's allowed_ports."""
+    return DEFAULT_PORTS | frozenset(config.model.fetch.allowed_ports)
+
+
+def add_limits(config: Config) -> AddLimits:
+    """How many feeds chat may try to add, from the config."""
+    fetch = config.model.fetch
+    return AddLimits(per_user=fetch.feed_adds_per_user, per_chat=fetch.feed_adds_per_chat,
+                     private_per_day=fetch.private_feed_adds_per_day)
 
 
 def configured_channels(config: Config) -> list[Channel]:
@@ -89,7 +105,7 @@ async def open_core(config: Config, *, clock: Clock = utc_now,
     fetch = config.model.fetch
     limits = FetchLimits(timeout_s=fetch.timeout, max_bytes=fetch.max_bytes,
                          concurrency=fetch.concurrency, per_host=fetch.per_host,
-                         user_agent=fetch.user_agent)
+                         user_agent=fetch.user_agent, allowed_ports=allowed_ports(config))
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_store(config.database))
         fetcher = await stack.enter_async_context(Fetcher(limits, address_check(config)))
@@ -107,7 +123,8 @@ async def open_core(config: Config, *, clock: Clock = utc_now,
                                      aliases=tag_aliases(config)), failures)
         moderation = Moderation(store, digests, poller, address_check(config), clock,
                                 fetch.interval, fetcher,
-                                max_feeds=fetch.max_feeds_per_channel)
+                                max_feeds=fetch.max_feeds_per_channel,
+                                ports=allowed_ports(config), limits=add_limits(config))
         metrics = Metrics()
         yield Core(config, store, poller, digests,
                    Commands(store, digests, moderation, stories, clock, metrics=metrics),

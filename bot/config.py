@@ -94,6 +94,7 @@ def _check_channel_id(value: str) -> str:
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 HttpUrl = Annotated[str, AfterValidator(check_http_url)]
 TimeZone = Annotated[str, AfterValidator(_check_timezone)]
+Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class _Section(BaseModel):
@@ -123,6 +124,8 @@ class MetricsSection(_Section):
 class FetchSection(_Section):
     interval: Duration = 900
     allow_private_addresses: bool = False
+    allow_metadata_addresses: bool = False
+    allowed_ports: tuple[Port, ...] = ()  # besides 80 and 443, on public addresses
     timeout: Duration = 30
     max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     concurrency: int = Field(default=16, ge=1, le=256)
@@ -131,6 +134,9 @@ class FetchSection(_Section):
     notify_after_failures: int = Field(default=5, ge=1)
     disable_after: Duration = 7 * 86400
     max_feeds_per_channel: int = Field(default=50, ge=1)
+    feed_adds_per_user: int = Field(default=50, ge=1)  # feeds tried from chat, per hour
+    feed_adds_per_chat: int = Field(default=50, ge=1)  # per hour
+    private_feed_adds_per_day: int = Field(default=200, ge=1)  # all private chats together
     user_agent: str = "newsbot/0.1 (RSS digest bot)"
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.app import Core, address_check, open_core, utc_now
+from bot.app import Core, address_check, allowed_ports, open_core, utc_now
 from bot.chat.feed_transfer import FeedTransfer
 from bot.config import Config
 from bot.feeds.opml import MAX_OPML_BYTES, OpmlError
@@ -34,7 +34,7 @@ def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 def _transfer(core: Core) -> FeedTransfer:
     return FeedTransfer(core.store, core.digests, address_check(core.config), core.clock,
-                        core.config.model.fetch.interval)
+                        core.config.model.fetch.interval, allowed_ports(core.config))
 
 
 async def feeds_command(config: Config, args: argparse.Namespace) -> int:

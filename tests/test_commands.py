@@ -71,13 +71,20 @@ async def test_schedule_set_validates(core: Core) -> None:
     assert good.text.startswith("Digest: weekdays 07:30 (Europe/Berlin); next: ")
 
 
-async def test_feed_add_refuses_private_addresses(write_config: Callable[[str], Path]) -> None:
-    """With the default guard, /feed add of a loopback or metadata URL says why in a sentence."""
+@pytest.mark.parametrize(("url", "reason"), [
+    ("http://127.0.0.1:8080/feed", "127.0.0.1 is a private or reserved address; the bot's "
+     "operator can allow those with [fetch] allow_private_addresses = true"),
+    ("http://169.254.169.254/latest", "169.254.169.254 is a cloud metadata address; only "
+     "[fetch] allow_metadata_addresses = true in the bot's config allows it"),
+])
+async def test_feed_add_refuses_private_addresses(write_config: Callable[[str], Path],
+                                                  url: str, reason: str) -> None:
+    """With the default guard, /feed add of a loopback or metadata URL says why in a sentence
+    that names the config switch allowing it."""
     path = write_config('[[channels]]\nid = "discord:1"\n')
     async with open_core(load_config(path, environ={})) as core:
-        reply = await core.commands.handle(MODERATOR, "/feed add http://169.254.169.254/latest")
-    assert reply.text == ("Can't add that feed: 169.254.169.254 is a private or reserved "
-                          "address.")
+        reply = await core.commands.handle(MODERATOR, f"/feed add {url}")
+    assert reply.text == f"Can't add that feed: {reason}."
 
 
 async def test_lookups_are_rate_limited_per_user(core: Core) -> None:

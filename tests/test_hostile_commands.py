@@ -53,7 +53,8 @@ async def test_feed_add_of_a_feed_redirecting_inward_is_refused(core: Core,
                                 lambda: datetime.now(UTC), 900, fetcher)
         with pytest.raises(UserError) as refusal:
             await moderation.feed(MODERATOR, f"add {feed_server.url('hop.xml')}")
-    assert str(refusal.value) == ("Can't add that feed: canary.test resolves only to private "
-                                  "or reserved addresses.")
+    assert str(refusal.value) == (
+        "Can't add that feed: canary.test resolves only to private or reserved addresses; the "
+        "bot's operator can allow those with [fetch] allow_private_addresses = true.")
     assert canary.connections == 0
     assert await core.store.feeds.active_feeds() == []

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.chat.request import Caller, UserError
 from bot.digest.service import DigestService, subscribed_feed_ids
 from bot.feeds.discover import COMMON_PATHS, FeedFinder
-from bot.feeds.fetch import Fetcher
-from bot.feeds.guard import AddressCheck, BlockedAddress, check_url
+from bot.feeds.fetch import REFUSED, Fetcher
+from bot.feeds.guard import DEFAULT_PORTS, AddressCheck, BlockedAddress, check_url
 from bot.feeds.opml import OpmlError, OpmlFeed, parse_opml, render_opml
 from bot.feeds.parse import canonical_url
 from bot.model import Attachment, FeedSpec, Reply
 from bot.ports import Clock
 from bot.store.store import Store
 
+log = logging.getLogger(__name__)
 MAX_CHOICES = 5
 MAX_ATTACHMENT_BYTES = 1024 * 1024  # an attached OPML file, checked before download too
 EXPORT_NAME = "feeds.opml"
@@ -27,26 +30,51 @@ class ImportReport:
     added: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  # already polled
     refused: tuple[tuple[str, str], ...] = ()  # (url, reason)
+    stopped: str = ""  # why the import stopped before the end
+    untried: int = 0  # feeds left when it stopped
 
     def lines(self) -> list[str]:
-        """A summary line, then one line per refused feed."""
+        """A summary line, one line per refused feed, and why it stopped early if it did."""
         lines = [f"Imported {len(self.added)} feeds; {len(self.skipped)} were already there, "
                  f"{len(self.refused)} refused."]
         lines += [f"• refused {url}: {reason}" for url, reason in self.refused]
+        if self.stopped:
+            lines.append(f"Stopped with {self.untried} feeds not tried: {self.stopped}")
         return lines
+
+
+# Checks one new feed URL of an import: "" to add it, else the reason it is refused; raises
+# UserError to stop the import there (a limit is reached).
+Admit = Callable[[str], Awaitable[str]]
+
+
+class FeedUnreachable(UserError):
+    """The URL gave no feed just now (network failure or an HTTP error)."""
+
+
+def fetch_refusal(url: str, error: str, unanswered: bool) -> str:
+    """Why a URL gave no feed: the guard's reason, the HTTP status, or one sentence for every
+    network failure alike (it must not tell an open port from a closed one; the log has it)."""
+    if error.startswith(REFUSED):
+        return error.removeprefix(REFUSED)
+    if unanswered:
+        log.info("no feed from %s: %s", url, error)
+        return f"could not fetch a feed from {url}; check the link, or try again later"
+    return f"{url} answered {error}"
 
 
 async def pick_feed(finder: FeedFinder, url: str) -> tuple[str, str]:
     """The feed URL to add for a page or feed URL, and a note saying what was picked.
 
     Several candidates are not guessed between: the UserError lists them to choose from.
-    A URL that can't be fetched right now is taken as it is (the poller retries it).
+    A URL that gives nothing right now is a FeedUnreachable; one the guard refuses, a UserError.
     """
     found = await finder.discover(url)
-    if found.error.startswith("refused"):
-        raise UserError(f"Can't add that feed: {found.error.removeprefix('refused: ')}.")
-    if found.error or found.is_feed:  # unreachable now: added as given, retried with backoff
-        return (found.feeds[0].url if found.feeds else url), ""
+    if found.error:
+        text = f"Can't add that feed: {fetch_refusal(url, found.error, found.unanswered)}."
+        raise UserError(text) if found.error.startswith(REFUSED) else FeedUnreachable(text)
+    if found.is_feed:
+        return found.feeds[0].url, ""
     if not found.feeds:
         raise UserError(f"Found no feed at {url}: the page links to none, and none of "
                         f"{', '.join(COMMON_PATHS)} is a feed.")
@@ -63,37 +91,57 @@ class FeedTransfer:
     """OPML in and out for one channel, through the same rules as /feed add."""
 
     def __init__(self, store: Store, digests: DigestService, is_allowed: AddressCheck,
-                 clock: Clock, interval_s: int) -> None:
+                 clock: Clock, interval_s: int, ports: frozenset[int] = DEFAULT_PORTS) -> None:
+        self._ports = ports
         self._store = store
         self._digests = digests
         self._is_allowed = is_allowed
         self._clock = clock
         self._interval_s = interval_s
 
-    async def import_opml(self, channel_id: str, data: bytes) -> ImportReport:
-        """Add the document's feeds for this channel, which follows them; idempotent."""
+    async def import_opml(self, channel_id: str, data: bytes,
+                          admit: Admit | None = None) -> ImportReport:
+        """Add the document's feeds for this channel, which follows them; idempotent.
+
+        Each new feed passes the address guard, then `admit` (chat's limits and a first
+        fetch; the operator's CLI has none)."""
         added: list[str] = []
         skipped: list[str] = []
         refused: list[tuple[str, str]] = []
         wanted: list[str] = []
         active = {feed.url for feed in await self._store.feeds.active_feeds()}
-        for item in parse_opml(data):
-            url = canonical_url(item.url) or item.url
+        items = parse_opml(data)
+        for index, item in enumerate(items):
             try:
-                check_url(url, self._is_allowed)
+                check_url(item.url, self._is_allowed, self._ports)  # before credentials go
             except BlockedAddress as error:
                 refused.append((item.url, str(error)))
                 continue
+            url = canonical_url(item.url) or item.url
             if url in active or url in wanted:
                 skipped.append(url)
-            else:
-                await self._store.feeds.add_feed(
-                    FeedSpec(url=url, name=item.title, interval_s=self._interval_s),
-                    origin=channel_id)
-                added.append(url)
+                wanted.append(url)
+                continue
+            try:
+                reason = await admit(url) if admit is not None else ""
+            except UserError as stop:
+                return await self._report(channel_id, wanted, added, skipped, refused,
+                                          stopped=str(stop), untried=len(items) - index)
+            if reason:
+                refused.append((item.url, reason))
+                continue
+            await self._store.feeds.add_feed(
+                FeedSpec(url=url, name=item.title, interval_s=self._interval_s),
+                origin=channel_id)
+            added.append(url)
             wanted.append(url)
+        return await self._report(channel_id, wanted, added, skipped, refused)
+
+    async def _report(self, channel_id: str, wanted: list[str], added: list[str],
+                      skipped: list[str], refused: list[tuple[str, str]], *, stopped: str = "",
+                      untried: int = 0) -> ImportReport:
         await self._follow(channel_id, wanted)
-        return ImportReport(tuple(added), tuple(skipped), tuple(refused))
+        return ImportReport(tuple(added), tuple(skipped), tuple(refused), stopped, untried)
 
     async def export_opml(self, channel_id: str | None) -> str:
         """The feeds a channel follows (every active feed when None) as OPML."""
@@ -118,29 +166,43 @@ class FeedTransfer:
                 channel_id, "feeds", "\t".join(followed + missing), self._clock())
 
 
-async def transfer_command(transfer: FeedTransfer, fetcher: Fetcher, caller: Caller,
-                           action: str, arg: str, attachment: Attachment | None = None) -> Reply:
+@dataclass(frozen=True, slots=True)
+class ImportRequest:
+    """One `/feed import` or `/feed export`: who asked, the command's words, any file."""
+
+    caller: Caller
+    action: str
+    arg: str
+    attachment: Attachment | None = None
+
+
+async def transfer_command(transfer: FeedTransfer, fetcher: Fetcher, request: ImportRequest,
+                           admit: Admit, charge: Callable[[], None]) -> Reply:
     """`/feed export` (the channel's feeds as an OPML file) and `/feed import` of an attached
-    OPML file or of a link to one."""
-    if action == "export":
+    OPML file or of a link to one; `charge` counts the link's fetch, `admit` each new feed."""
+    caller = request.caller
+    if request.action == "export":
         opml = await transfer.export_opml(caller.channel_id)
         return Reply(text=f"This channel's feeds, as an OPML file ({EXPORT_NAME}).",
                      ephemeral=True, file=Attachment(EXPORT_NAME, opml.encode()))
-    if attachment is not None:
-        return await _import_file(transfer, caller, attachment)
-    url = arg.strip()
+    if request.attachment is not None:
+        return await _import_file(transfer, caller, request.attachment, admit)
+    url = request.arg.strip()
     if not url:
         raise UserError("Usage: /feed import <link to an OPML file>, or attach the file")
+    charge()
     document = await fetcher.fetch(url)
     if document.error:
-        raise UserError(f"Can't read {url}: {document.error.removeprefix('refused: ')}.")
-    return await _import(transfer, caller, url, document.body)
+        raise UserError(f"Can't read {url}: "
+                        f"{fetch_refusal(url, document.error, document.unanswered)}.")
+    return await _import(transfer, caller, url, document.body, admit)
 
 
-async def _import_file(transfer: FeedTransfer, caller: Caller, attachment: Attachment) -> Reply:
+async def _import_file(transfer: FeedTransfer, caller: Caller, attachment: Attachment,
+                       admit: Admit) -> Reply:
     if len(attachment.data) > MAX_ATTACHMENT_BYTES:
         raise UserError(file_too_large(attachment.name, len(attachment.data)))
-    return await _import(transfer, caller, attachment.name, attachment.data)
+    return await _import(transfer, caller, attachment.name, attachment.data, admit)
 
 
 def file_too_large(name: str, size: int) -> str:
@@ -149,9 +211,10 @@ def file_too_large(name: str, size: int) -> str:
             f"{MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB an attached OPML file may have.")
 
 
-async def _import(transfer: FeedTransfer, caller: Caller, source: str, data: bytes) -> Reply:
+async def _import(transfer: FeedTransfer, caller: Caller, source: str, data: bytes,
+                  admit: Admit) -> Reply:
     try:
-        report = await transfer.import_opml(caller.channel_id, data)
+        report = await transfer.import_opml(caller.channel_id, data, admit)
     except OpmlError as error:
         raise UserError(f"Can't import {source}: {error}.") from None
     return Reply(text="\n".join(report.lines()))

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.chat.feed_transfer import FeedTransfer, pick_feed, transfer_command
+from bot.chat.feed_limits import AddLimits, FeedAddLimits
+from bot.chat.feed_transfer import (
+    FeedTransfer,
+    FeedUnreachable,
+    ImportRequest,
+    fetch_refusal,
+    pick_feed,
+    transfer_command,
+)
 from bot.chat.request import Caller, UserError
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 from bot.digest.service import DigestService, subscribed_feed_ids
-from bot.feeds.discover import FeedFinder
+from bot.feeds.discover import FeedFinder, looks_like_feed
 from bot.feeds.fetch import Fetcher
-from bot.feeds.guard import AddressCheck, BlockedAddress, check_url
+from bot.feeds.guard import DEFAULT_PORTS, AddressCheck, BlockedAddress, check_url
 from bot.feeds.parse import canonical_url
 from bot.feeds.poll import Poller
 from bot.filters.parse import Filter, FilterError, explain, parse_filter
@@ -28,11 +36,16 @@ class Moderation:
 
     def __init__(self, store: Store, digests: DigestService, poller: Poller,
                  is_allowed: AddressCheck, clock: Clock, default_interval_s: int,
-                 fetcher: Fetcher, *, max_feeds: int = MAX_FEEDS) -> None:
+                 fetcher: Fetcher, *, max_feeds: int = MAX_FEEDS,
+                 ports: frozenset[int] = DEFAULT_PORTS,
+                 limits: AddLimits | None = None) -> None:
         self._max_feeds = max_feeds
+        self._ports = ports
+        self._limits = FeedAddLimits(limits or AddLimits(), clock)
         self._finder = FeedFinder(fetcher)
         self._fetcher = fetcher
-        self._transfer = FeedTransfer(store, digests, is_allowed, clock, default_interval_s)
+        self._transfer = FeedTransfer(store, digests, is_allowed, clock, default_interval_s,
+                                      ports)
         self._store = store
         self._digests = digests
         self._poller = poller
@@ -51,8 +64,12 @@ class Moderation:
         if action == "remove" and arg.strip():
             return await self.unsubscribe(caller, arg.strip())
         if action in ("import", "export"):
-            return await transfer_command(self._transfer, self._fetcher, caller, action, arg,
-                                          attachment)
+            async def admit(url: str) -> str:
+                return await self._admit(caller, url)
+
+            return await transfer_command(
+                self._transfer, self._fetcher, ImportRequest(caller, action, arg, attachment),
+                admit, lambda: self._limits.charge(caller))
         raise UserError("Usage: /feed list | /feed add <url> [name] | /feed remove <feed> | "
                         "/feed import <OPML url or attached file> | /feed export")
 
@@ -70,25 +87,51 @@ class Moderation:
 
     async def _feed_add(self, caller: Caller, arg: str) -> Reply:
         url, _, name = arg.partition(" ")
-        url = canonical_url(url) or url
         try:
-            check_url(url, self._is_allowed)
+            check_url(url, self._is_allowed, self._ports)  # before canonical_url drops parts
         except BlockedAddress as error:
             raise UserError(f"Can't add that feed: {error}.") from None
+        url = canonical_url(url) or url
         await self._check_feed_cap(caller.channel_id)
-        url, picked = await pick_feed(self._finder, url)
+        self._limits.charge(caller)
+        known = await self._store.feeds.feed_by_url(url)
+        try:
+            url, picked = await pick_feed(self._finder, url)
+        except FeedUnreachable:
+            if known is None or not known.body_hash:  # never answered: nothing is added
+                raise
+            picked = ""  # it answered before: down for now, retried with backoff
+        before = await self._store.feeds.feed_by_url(url)
         feed = await self._store.feeds.add_feed(
             FeedSpec(url=url, name=name.strip(), interval_s=self._interval_s),
             origin=caller.channel_id)
-        await self._subscribe_feed(caller.channel_id, feed)
         outcome = await self._poller.poll_feed(feed)
+        if outcome.error and before is None:  # new and unreadable: nothing is added
+            await self._store.feeds.remove_feed(feed.id)
+            raise UserError("Can't add that feed: "
+                            f"{fetch_refusal(url, outcome.error, outcome.unanswered)}.")
+        await self._subscribe_feed(caller.channel_id, feed)
         if outcome.error:
-            return Reply(text=_noted(picked, f"Added {url}, but the first fetch failed: "
-                                     f"{outcome.error}. It will be retried with backoff."))
+            reason = ("it gave no answer just now" if outcome.unanswered
+                      else f"its fetch failed just now: {outcome.error}")
+            return Reply(text=_noted(picked, f"This channel follows {url}; {reason}. It "
+                                     "will be retried with backoff."))
         fresh = await self._store.feeds.feed_by_url(url)
         title = fresh.name if fresh else url
         return Reply(text=_noted(picked, f"Added “{title}” ({outcome.new} stories). "
                                  "This channel follows it."))
+
+    async def _admit(self, caller: Caller, url: str) -> str:
+        """One new feed of a chat import: the cap and limits (UserError stops the import),
+        then a first fetch that must give a feed."""
+        await self._check_feed_cap(caller.channel_id)
+        self._limits.charge(caller)
+        result = await self._fetcher.fetch(url)
+        if result.error:
+            return fetch_refusal(url, result.error, result.unanswered)
+        if not looks_like_feed(result.body, result.content_type):
+            return "it is a web page, not a feed"
+        return ""
 
     async def _check_feed_cap(self, channel_id: str) -> None:
         added = [f for f in await self._store.feeds.active_feeds() if f.origin == channel_id]

@@ -16,3 +16,4 @@ class Caller:
     channel_id: str
     user_id: str
     is_moderator: bool
+    is_private: bool = False  # a one-to-one chat with the bot, where anyone is a moderator

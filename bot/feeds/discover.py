@@ -33,6 +33,7 @@ class Discovery:
     feeds: tuple[FoundFeed, ...] = ()
     is_feed: bool = False  # the URL itself is a feed
     error: str = ""  # the URL could not be fetched
+    unanswered: bool = False  # ... and no HTTP answer came (see FetchResult.unanswered)
 
 
 def looks_like_feed(body: bytes, content_type: str) -> bool:
@@ -71,7 +72,7 @@ class FeedFinder:
         """The URL itself if it is a feed, else its page's feed links, else a common path."""
         page = await self._fetcher.fetch(url)
         if page.error:
-            return Discovery(error=page.error)
+            return Discovery(error=page.error, unanswered=page.unanswered)
         final = page.final_url or url
         if looks_like_feed(page.body, page.content_type):
             return Discovery(feeds=(FoundFeed(final),), is_feed=True)

@@ -12,10 +12,17 @@ from urllib.parse import urljoin
 import aiohttp
 from aiohttp.abc import AbstractResolver
 
-from bot.feeds.guard import AddressCheck, BlockedAddress, GuardedResolver, check_url
+from bot.feeds.guard import (
+    DEFAULT_PORTS,
+    AddressCheck,
+    BlockedAddress,
+    GuardedResolver,
+    check_url,
+)
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _CHUNK = 64 * 1024
+REFUSED = "refused: "  # the start of an error the guard raised
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,7 @@ class FetchLimits:
     concurrency: int = 16
     per_host: int = 2
     user_agent: str = "newsbot/0.1"
+    allowed_ports: frozenset[int] = DEFAULT_PORTS  # on public addresses; private ones: any
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,18 @@ class FetchResult:
     def not_modified(self) -> bool:
         """The server said 304: nothing new, nothing to parse."""
         return self.status == 304 and not self.error
+
+    @property
+    def refused(self) -> bool:
+        """The guard refused the URL or a redirect hop before connecting."""
+        return self.error.startswith(REFUSED)
+
+    @property
+    def unanswered(self) -> bool:
+        """No usable HTTP answer came (refused connection, reset, timeout, TLS, a service that
+        is not HTTP, too large): the reason is for the log only, since it tells an open port
+        from a closed one."""
+        return bool(self.error) and self.status == 0 and not self.refused
 
     @property
     def gone(self) -> bool:
@@ -71,7 +91,8 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver(self._is_allowed, self._resolver),
+            resolver=GuardedResolver(self._is_allowed, self._resolver,
+                                     self._limits.allowed_ports),
             limit=self._limits.concurrency, limit_per_host=self._limits.per_host, ttl_dns_cache=300)
         timeout = aiohttp.ClientTimeout(total=self._limits.timeout_s,
                                         sock_connect=self._limits.connect_timeout_s)
@@ -93,7 +114,7 @@ class Fetcher:
             async with asyncio.timeout(self._limits.timeout_s):
                 return await self._follow(url, etag, last_modified)
         except BlockedAddress as error:
-            return FetchResult(status=0, error=f"refused: {error}", final_url=url)
+            return FetchResult(status=0, error=f"{REFUSED}{error}", final_url=url)
         except TimeoutError:
             return FetchResult(status=0, error=f"timed out after {self._limits.timeout_s:g} s",
                                final_url=url)
@@ -108,7 +129,7 @@ class Fetcher:
         headers = {k: v for k, v in (("If-None-Match", etag),
                                      ("If-Modified-Since", last_modified)) if v}
         for _ in range(self._limits.max_redirects + 1):
-            check_url(url, self._is_allowed)
+            check_url(url, self._is_allowed, self._limits.allowed_ports)
             async with self._session.get(url, headers=headers, allow_redirects=False) as resp:
                 location = resp.headers.get("Location")
                 if resp.status in _REDIRECTS and location:
@@ -161,7 +182,7 @@ def _retry_after(value: str | None, now: datetime | None = None) -> float | None
 def _describe(error: aiohttp.ClientError) -> str:
     cause = error.__cause__ or error.__context__
     if isinstance(cause, BlockedAddress):
-        return f"refused: {cause}"
+        return f"{REFUSED}{cause}"
     if isinstance(error, aiohttp.ClientConnectorError):
         return f"cannot connect to {error.host}: {error.os_error.strerror or error.os_error}"
     if isinstance(error, aiohttp.ClientPayloadError):

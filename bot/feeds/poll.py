@@ -45,6 +45,7 @@ class FeedOutcome:
     seen: int = 0
     not_modified: bool = False
     error: str = ""
+    unanswered: bool = False  # no HTTP answer: the error is for the log, not for chat
 
 
 def next_poll_after_failure(feed: FeedState, failures: int, now: datetime,
@@ -176,4 +177,5 @@ class Poller:
                 next_poll=next_poll_after_failure(feed, failures, now, retry_after))
         except StoreError as db_error:  # locked or full: the feed stays due, tried again
             log.error("feed %s: its failure was not recorded: %s", feed.url, db_error)
-        return FeedOutcome(feed, error=error + (" (feed disabled: gone for good)" if gone else ""))
+        return FeedOutcome(feed, error=error + (" (feed disabled: gone for good)" if gone else ""),
+                           unanswered=result is not None and result.unanswered)

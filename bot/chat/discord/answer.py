@@ -27,7 +27,8 @@ def caller_of(interaction: Interaction) -> Caller:
     perms = interaction.permissions
     is_moderator = interaction.guild is None or perms.manage_guild or perms.manage_channels
     return Caller(channel_id=f"discord:{interaction.channel_id}",
-                  user_id=f"discord:{interaction.user.id}", is_moderator=is_moderator)
+                  user_id=f"discord:{interaction.user.id}", is_moderator=is_moderator,
+                  is_private=interaction.guild is None)
 
 
 def missing_permissions(interaction: Interaction) -> list[str]:

@@ -116,7 +116,7 @@ class Access:
         """
         here = message_target(message).channel_id
         if message.chat.type == ChatType.PRIVATE:
-            return Caller(here, f"{PREFIX}{user_id}", True)
+            return Caller(here, f"{PREFIX}{user_id}", True, is_private=True)
         standing = await self._admins.standing(message.chat.id, user_id)
         if not standing.is_member:
             raise UserError("Only members of this chat can use its buttons.")
@@ -130,7 +130,8 @@ class Access:
 
     async def _private(self, message: Message, text: str) -> tuple[Caller, str]:
         user_id = message.from_user.id if message.from_user else message.chat.id
-        here = Caller(message_target(message).channel_id, f"{PREFIX}{user_id}", True)
+        here = Caller(message_target(message).channel_id, f"{PREFIX}{user_id}", True,
+                      is_private=True)
         name, rest = split_command(text)
         first, _, remainder = rest.partition(" ")
         if name not in self._targeted or not _NAMED_TARGET.fullmatch(first):
