@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import time
 import tracemalloc
@@ -14,7 +15,16 @@ import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.feeds.fetch import Fetcher, FetchLimits
-from bot.feeds.guard import IPAddress, is_public_address
+from bot.feeds.guard import (
+    DEFAULT_PORTS,
+    BlockedAddress,
+    GuardedResolver,
+    IPAddress,
+    address_check,
+    check_url,
+    is_metadata_address,
+    is_public_address,
+)
 from tests.fakes.feed_server import FeedServer, Script
 from tests.fakes.raw_http import RawServer, response
 
@@ -119,6 +129,62 @@ async def test_name_with_a_private_and_a_public_address_uses_only_the_public(
 def test_is_public_address(address: str, public: bool) -> None:
     """Only globally routable unicast is public; IPv4 hidden in IPv6 is judged unwrapped."""
     assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize(("address", "metadata"), [
+    ("169.254.169.254", True), ("169.254.170.2", True), ("100.100.100.200", True),
+    ("fd00:ec2::254", True), ("::ffff:169.254.169.254", True), ("2002:a9fe:a9fe::", True),
+    ("64:ff9b::a9fe:a9fe", True), ("127.0.0.1", False), ("10.1.2.3", False),
+    ("169.254.1.1", False), ("8.8.8.8", False),
+])
+def test_metadata_addresses_need_their_own_switch(address: str, metadata: bool) -> None:
+    """Allowing private addresses opens loopback and RFC 1918 but never a cloud metadata
+    address, however it is spelled; only allow_metadata opens those (and only those)."""
+    ip = ipaddress.ip_address(address)
+    private = address_check(allow_private=True, allow_metadata=False)
+    only_metadata = address_check(allow_private=False, allow_metadata=True)
+    assert is_metadata_address(ip) is metadata
+    assert private(ip) is not metadata
+    assert only_metadata(ip) is (metadata or is_public_address(ip))
+
+
+@pytest.mark.parametrize(("url", "extra", "refused"), [
+    ("http://8.8.8.8/", (), ""),
+    ("https://8.8.8.8:443/", (), ""),
+    ("http://8.8.8.8:6379/", (), "port 6379 is not allowed (only 80, 443;"),
+    ("https://8.8.8.8:8080/", (), "port 8080 is not allowed"),
+    ("http://8.8.8.8:8080/", (8080,), ""),
+    ("http://127.0.0.1:6379/", (), ""),  # private addresses, once allowed: any port
+    ("http://example.org:0/", (), "has no valid port"),
+])
+def test_ports_on_public_addresses_are_80_443_and_the_allowed_ones(
+        url: str, extra: tuple[int, ...], refused: str) -> None:
+    """check_url refuses a literal public address on a port outside the allowed set."""
+    check = address_check(allow_private=True, allow_metadata=False)
+    ports = DEFAULT_PORTS | frozenset(extra)
+    if not refused:
+        check_url(url, check, ports)
+        return
+    with pytest.raises(BlockedAddress, match=re.escape(refused)):
+        check_url(url, check, ports)
+
+
+async def test_the_resolver_refuses_odd_ports_and_metadata_names() -> None:
+    """A name of a public address on an odd port, and a name of a metadata address even with
+    private addresses allowed, resolve to nothing the fetcher may connect to."""
+    names = NamesResolver({"feeds.test": ["8.8.8.8"],
+                           "metadata.google.internal": ["169.254.169.254", "10.0.0.1"]})
+    resolver = GuardedResolver(address_check(allow_private=True, allow_metadata=False), names)
+    assert [r["host"] for r in await resolver.resolve("feeds.test", 443)] == ["8.8.8.8"]
+    with pytest.raises(BlockedAddress, match="port 6379 is not allowed"):
+        await resolver.resolve("feeds.test", 6379)
+    [kept] = await resolver.resolve("metadata.google.internal", 80)
+    assert kept["host"] == "10.0.0.1"
+    names.names["metadata.google.internal"] = ["169.254.169.254"]
+    with pytest.raises(BlockedAddress, match=re.escape(
+            "metadata.google.internal is a cloud metadata address; only [fetch] "
+            "allow_metadata_addresses = true")):
+        await resolver.resolve("metadata.google.internal", 80)
 
 
 async def _serve(script: list[tuple[float, bytes]], limits: FetchLimits = LIMITS
