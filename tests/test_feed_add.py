@@ -86,6 +86,18 @@ async def test_feed_add_refuses_a_closed_port(core: Core) -> None:
     assert await core.store.feeds.active_feeds() == []
 
 
+async def test_feed_add_refuses_a_feed_that_does_not_parse(core: Core,
+                                                           feed_server: FeedServer) -> None:
+    """A link served as a feed whose document can't be read is refused with the parser's
+    reason; nothing is added."""
+    feed_server.bodies["broken.json"] = b'{"version": "1.0", "items": "none"}'
+    url = feed_server.url("broken.json")
+    assert await add(core, url) == (
+        f"Can't add that feed: {url} is not a feed newsbot can read: JSON, but not a JSON "
+        "Feed (no jsonfeed.org version or no items).")
+    assert await core.store.feeds.active_feeds() == []
+
+
 async def test_an_open_port_that_is_not_http_reads_like_a_closed_one(core: Core) -> None:
     """A service that is not HTTP (a Redis-like greeting) and a closed port get the same
     reply, but for the link: chat can't tell an open port from a closed one."""

@@ -60,7 +60,9 @@ def fetch_refusal(url: str, error: str, unanswered: bool) -> str:
     if unanswered:
         log.info("no feed from %s: %s", url, error)
         return f"could not fetch a feed from {url}; check the link, or try again later"
-    return f"{url} answered {error}"
+    if error.startswith("HTTP "):
+        return f"{url} answered {error}"
+    return f"{url} is not a feed newsbot can read: {error}"
 
 
 async def pick_feed(finder: FeedFinder, url: str) -> tuple[str, str]:
@@ -167,7 +169,7 @@ class FeedTransfer:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportRequest:
+class TransferRequest:
     """One `/feed import` or `/feed export`: who asked, the command's words, any file."""
 
     caller: Caller
@@ -176,7 +178,7 @@ class ImportRequest:
     attachment: Attachment | None = None
 
 
-async def transfer_command(transfer: FeedTransfer, fetcher: Fetcher, request: ImportRequest,
+async def transfer_command(transfer: FeedTransfer, fetcher: Fetcher, request: TransferRequest,
                            admit: Admit, charge: Callable[[], None]) -> Reply:
     """`/feed export` (the channel's feeds as an OPML file) and `/feed import` of an attached
     OPML file or of a link to one; `charge` counts the link's fetch, `admit` each new feed."""

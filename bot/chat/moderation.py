@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.chat.feed_limits import AddLimits, FeedAddLimits
 from bot.chat.feed_transfer import (
     FeedTransfer,
     FeedUnreachable,
-    ImportRequest,
+    TransferRequest,
     fetch_refusal,
     pick_feed,
     transfer_command,
@@ -64,12 +65,9 @@ class Moderation:
         if action == "remove" and arg.strip():
             return await self.unsubscribe(caller, arg.strip())
         if action in ("import", "export"):
-            async def admit(url: str) -> str:
-                return await self._admit(caller, url)
-
             return await transfer_command(
-                self._transfer, self._fetcher, ImportRequest(caller, action, arg, attachment),
-                admit, lambda: self._limits.charge(caller))
+                self._transfer, self._fetcher, TransferRequest(caller, action, arg, attachment),
+                partial(self._admit, caller), partial(self._limits.charge, caller))
         raise UserError("Usage: /feed list | /feed add <url> [name] | /feed remove <feed> | "
                         "/feed import <OPML url or attached file> | /feed export")
 
@@ -86,21 +84,8 @@ class Moderation:
         return Reply(text="\n".join(lines))
 
     async def _feed_add(self, caller: Caller, arg: str) -> Reply:
-        url, _, name = arg.partition(" ")
-        try:
-            check_url(url, self._is_allowed, self._ports)  # before canonical_url drops parts
-        except BlockedAddress as error:
-            raise UserError(f"Can't add that feed: {error}.") from None
-        url = canonical_url(url) or url
-        await self._check_feed_cap(caller.channel_id)
-        self._limits.charge(caller)
-        known = await self._store.feeds.feed_by_url(url)
-        try:
-            url, picked = await pick_feed(self._finder, url)
-        except FeedUnreachable:
-            if known is None or not known.body_hash:  # never answered: nothing is added
-                raise
-            picked = ""  # it answered before: down for now, retried with backoff
+        link, _, name = arg.partition(" ")
+        url, picked = await self._pick(await self._admit_link(caller, link))
         before = await self._store.feeds.feed_by_url(url)
         feed = await self._store.feeds.add_feed(
             FeedSpec(url=url, name=name.strip(), interval_s=self._interval_s),
@@ -120,6 +105,27 @@ class Moderation:
         title = fresh.name if fresh else url
         return Reply(text=_noted(picked, f"Added “{title}” ({outcome.new} stories). "
                                  "This channel follows it."))
+
+    async def _admit_link(self, caller: Caller, link: str) -> str:
+        """The link's canonical URL once it passes the guard, the channel's cap and the
+        limits (counted here: what follows fetches); else UserError."""
+        try:
+            check_url(link, self._is_allowed, self._ports)  # before canonical_url drops parts
+        except BlockedAddress as error:
+            raise UserError(f"Can't add that feed: {error}.") from None
+        await self._check_feed_cap(caller.channel_id)
+        self._limits.charge(caller)
+        return canonical_url(link) or link
+
+    async def _pick(self, url: str) -> tuple[str, str]:
+        """pick_feed, except that a stored feed which answered before is taken while down."""
+        try:
+            return await pick_feed(self._finder, url)
+        except FeedUnreachable:
+            known = await self._store.feeds.feed_by_url(url)
+            if known is None or not known.body_hash:  # never answered: nothing is added
+                raise
+            return url, ""  # down for now: followed, retried with backoff
 
     async def _admit(self, caller: Caller, url: str) -> str:
         """One new feed of a chat import: the cap and limits (UserError stops the import),
