@@ -1,18 +1,19 @@
-"""The host's CLI commands: OPML import and export, backups, the health check."""
+"""The host's CLI commands: OPML import and export, backups, the health check.
+
+Like bot/__main__.py, each command imports what it uses when it runs (fast `--help`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.app import Core, address_check, open_core, utc_now
-from bot.chat.feed_transfer import FeedTransfer
-from bot.config import Config
-from bot.feeds.opml import MAX_OPML_BYTES, OpmlError
-from bot.monitor import liveness
-from bot.store.backup import backup_database_async
-from bot.store.store import open_store
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.chat.feed_transfer import FeedTransfer
+    from bot.config import Config
 
 
 def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,12 +34,18 @@ def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _transfer(core: Core) -> FeedTransfer:
+    from bot.app import address_check
+    from bot.chat.feed_transfer import FeedTransfer
+
     return FeedTransfer(core.store, core.digests, address_check(core.config), core.clock,
                         core.config.model.fetch.interval)
 
 
 async def feeds_command(config: Config, args: argparse.Namespace) -> int:
     """`newsbot feeds import FILE [--channel ID]` and `newsbot feeds export FILE`."""
+    from bot.app import open_core
+    from bot.feeds.opml import OpmlError
+
     async with open_core(config, console_fallback=True) as core:
         channels = [c.id for c in await core.digests.channels()]
         if args.channel is not None and args.channel not in channels:
@@ -61,12 +68,16 @@ async def feeds_command(config: Config, args: argparse.Namespace) -> int:
 
 
 def _read_opml(path: Path) -> bytes:
+    from bot.feeds.opml import MAX_OPML_BYTES
+
     with path.open("rb") as file:
         return file.read(MAX_OPML_BYTES + 1)  # one byte more: parse_opml names the limit
 
 
 async def backup_command(config: Config, args: argparse.Namespace) -> int:
     """`newsbot backup PATH`: the online backup, safe while the bot runs."""
+    from bot.store.backup import backup_database_async
+
     pages = await backup_database_async(config.database, args.path)
     print(f"Backed up {config.database} to {args.path} ({pages} pages).")
     return 0
@@ -77,6 +88,10 @@ async def check_health(config: Config) -> int:
 
     Reads only the heartbeat row (no fetcher, no workers): cheap enough for a HEALTHCHECK.
     """
+    from bot.app import utc_now
+    from bot.monitor import liveness
+    from bot.store.store import open_store
+
     if not config.database.exists():
         print("unhealthy: no database yet: the bot has never run", file=sys.stderr)
         return 1
