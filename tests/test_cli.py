@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,10 +92,8 @@ def test_run_posts_a_digest_and_stops_cleanly(config: Path) -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL)
     lines = []
-    deadline = time.monotonic() + 30
     assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
+    for line in proc.stdout:  # until the digest's title (or the end: then the asserts tell)
         lines.append(line)
         if "News digest" in line:
             break
