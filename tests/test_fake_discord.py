@@ -30,6 +30,8 @@ from tests.fakes.discord_world import (
     Member,
 )
 
+pytestmark = pytest.mark.slow  # drives the fake Discord end to end with discord.py
+
 
 class FakeClient(discord.Client):
     """A discord.Client with a command tree and an awaitable ready flag."""

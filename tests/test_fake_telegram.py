@@ -47,6 +47,8 @@ from tests.fakes.telegram_html import EntityParseError, parse_html
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_world import FakeChat, FakeUser
 
+pytestmark = pytest.mark.slow  # drives the fake Telegram end to end with python-telegram-bot
+
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 
 

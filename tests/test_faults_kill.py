@@ -19,6 +19,8 @@ import pytest
 from tests.conftest import wait_until_blocking as _wait_for
 from tests.fakes.feed_server import FeedServer, Script
 
+pytestmark = pytest.mark.slow  # starts and kills `newsbot run`
+
 FEEDS = ["world_news.xml", "tech_news.atom", "jsonfeed.json", "slow.xml", "big.xml"]
 PIPE_BYTES = 4096  # the smallest pipe Linux gives: a long digest blocks on it
 

@@ -71,6 +71,7 @@ async def test_stall_is_logged_once_and_shown_in_status(
     assert "poller stalled: no round finished for 15 min" in status.text
 
 
+@pytest.mark.slow
 async def test_status_names_feed_states(write_config: Callable[[str], Path],
                                         feed_server: FeedServer) -> None:
     """/status counts feeds ok and backing off and gives the failing one's reason."""
@@ -87,6 +88,7 @@ async def test_status_names_feed_states(write_config: Callable[[str], Path],
     assert "Not running: the bot has never run on this database." in status.text
 
 
+@pytest.mark.slow
 def test_check_follows_the_running_bot(write_config: Callable[[str], Path],
                                        feed_server: FeedServer) -> None:
     """`status --check` fails before the bot runs, passes while it runs, and fails after a

@@ -126,6 +126,7 @@ async def _serve(script: list[tuple[float, bytes]], limits: FetchLimits = LIMITS
         return (await fetcher.fetch(server.url())).error
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["br", "deflate", "gzip"])
 async def test_compression_bombs_stop_at_the_cap(encoding: str) -> None:
     """64 MiB of zeros compressed to a few KiB: cut off at the cap without inflating it all."""

@@ -109,6 +109,7 @@ def test_strip_prolog_keeps_the_xml_declaration_comments_and_root() -> None:
     assert strip_prolog(text) == '<?xml version="1.0"?>\n<!-- hi -->\n\n<?pi x?><x>&a;</x>'
 
 
+@pytest.mark.slow
 async def test_parser_process_that_dies_is_replaced() -> None:
     """A task that kills its own worker process is a parse failure; the next parse works."""
     async with ParseWorker(deadline_s=10) as worker:
@@ -145,6 +146,7 @@ def mutated_feeds(draw: st.DrawFn) -> bytes:
     return bytes(body)
 
 
+@pytest.mark.slow
 @PARSE_TIMEOUT
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_feeds())
@@ -158,6 +160,7 @@ def test_any_bytes_give_a_feed_or_a_parse_error(body: bytes) -> None:
     assert all(len(entry.title) < 100_000 for entry in feed.entries)
 
 
+@pytest.mark.slow
 @PARSE_TIMEOUT
 @settings(max_examples=60)
 @given(st.binary(max_size=2000))
