@@ -116,6 +116,7 @@ def test_mistakes_name_the_key_and_reason(write_config: Callable[[str], Path], t
     assert message in str(caught.value)
 
 
+@pytest.mark.slow
 def test_cli_reports_a_bad_config_in_one_line_with_exit_2(
         write_config: Callable[[str], Path]) -> None:
     """`newsbot check` on a bad file prints one line, no traceback, and exits 2."""

@@ -123,12 +123,14 @@ def test_header_class_is_not_mistaken_for_an_ad() -> None:
     assert html_to_text(html) == "Kept one\n\nKept two"
 
 
+@pytest.mark.slow
 @given(st.text())
 def test_html_to_text_never_raises(html: str) -> None:
     """Any string, however broken, gives a string."""
     assert isinstance(html_to_text(html), str)
 
 
+@pytest.mark.slow
 @given(st.text(alphabet=st.sampled_from(list("<>/ap &;#x\"'=bdivscript\n"))))
 def test_html_to_text_never_raises_on_tag_soup(html: str) -> None:
     """Tag soup made of markup characters gives a string."""

@@ -18,6 +18,8 @@ from bot.model import FeedSpec
 from bot.store.store import Store, open_store
 from tests.fakes.feed_server import FeedServer
 
+pytestmark = pytest.mark.slow  # every test polls feeds through parser worker processes
+
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STORIES = ["Dam opens after ten years", "Rates rise again", "Library wins award"]
 
