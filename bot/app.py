@@ -73,7 +73,7 @@ def configured_channels(config: Config) -> list[Channel]:
     default_tz = config.model.bot.timezone
     return [Channel(id=c.id, feeds=c.feeds, filter=c.filter, digest=c.digest,
                     timezone=c.timezone or default_tz, max_items=c.max_items,
-                    breaking=c.breaking, post_empty=c.post_empty)
+                    fairness=c.fairness, breaking=c.breaking, post_empty=c.post_empty)
             for c in config.model.channels]
 
 

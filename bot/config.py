@@ -173,6 +173,7 @@ class ChannelSection(_Section):
     digest: str = "daily 08:00"
     timezone: TimeZone | None = None
     max_items: int = Field(default=10, ge=1, le=50)
+    fairness: Literal["round-robin", "none"] = "round-robin"
     breaking: str = ""
     post_empty: bool = False
 

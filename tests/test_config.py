@@ -91,6 +91,8 @@ def test_relative_database_is_beside_the_config(write_config: Callable[[str], Pa
     ("[[feeds]]\nname = 'x'\n", "feeds[0].url: required key is missing"),
     ('[[channels]]\nid = "console"\nmax_items = "ten"\n',
      "channels[0].max_items: input should be a valid integer"),
+    ('[[channels]]\nid = "console"\nfairness = "fair"\n',
+     "channels[0].fairness: input should be 'round-robin' or 'none' (got 'fair')"),
     ('[[channels]]\nid = "slack:1"\n', 'channels[0].id: "slack:1" is not a channel id'),
     ('[[channels]]\nid = "console"\ntimezone = "Mars/Olympus"\n',
      'channels[0].timezone: "Mars/Olympus" is not a known timezone'),
