@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import time
@@ -174,3 +175,59 @@ async def test_huge_headers_are_refused(headers: list[str]) -> None:
     """One enormous header, or thousands of them, is refused with a short reason."""
     error, took, _ = await _serve([(0, response(FEED, headers=headers))])
     assert error == "the response headers were too large or malformed" and took < 2
+
+
+async def test_stacked_content_encodings_are_refused_unread() -> None:
+    """`Content-Encoding: gzip, gzip` (a bomb inside a gzip): refused, the inner layer never
+    inflated."""
+    inner = zlib.compress(b"\0" * (64 * 1024 * 1024), 9, wbits=31)
+    packed = zlib.compress(inner, 9, wbits=31)
+    error, _, server = await _serve([(0, response(packed, headers=[
+        "Content-Encoding: gzip, gzip"]))])
+    assert error == "stacked Content-Encoding (gzip, gzip) is not supported"
+    assert server.requests == 1
+
+
+async def test_endless_body_stops_at_the_size_cap() -> None:
+    """A body with no length that never ends is cut off at the byte cap, not the deadline."""
+    async with RawServer([(0, b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")],
+                         endless=b"x" * 65536) as server, \
+            Fetcher(LIMITS, internet_or_public) as fetcher:
+        result = await fetcher.fetch(server.url())
+    assert result.error == "larger than 64 KiB"
+
+
+async def test_short_content_length_reads_only_what_it_declares() -> None:
+    """A Content-Length shorter than the body: the fetch gets at most the declared bytes, and
+    the rest (here a whole smuggled response) never becomes another fetch's answer."""
+    smuggled = response(b"<rss><channel><title>smuggled</title></channel></rss>")
+    async with RawServer([(0, b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n"
+                              + FEED + smuggled)]) as server, \
+            Fetcher(LIMITS, internet_or_public) as fetcher:
+        results = [await fetcher.fetch(server.url()) for _ in range(3)]
+    for result in results:
+        assert result.body == FEED[:20] or (result.error and not result.body)
+        assert b"smuggled" not in result.body
+
+
+async def test_connection_reset_mid_body_is_a_clear_error() -> None:
+    """A server resetting the connection half-way through the body: one short reason."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n"
+    error, _, _ = await _serve([(0, head + FEED), (0.05, None)])
+    assert error == "the response body was cut off or badly encoded"
+
+
+@pytest.mark.slow
+async def test_waiting_for_a_host_slot_is_not_timed() -> None:
+    """Two hanging feeds hold both of a host's slots past the deadline; a healthy feed of the
+    same host waits for a slot without its clock running, then is fetched fine."""
+    limits = FetchLimits(timeout_s=1.0, per_host=2)
+    async with RawServer([(0, response(FEED))], routes={"/hang1": [], "/hang2": []}) as server, \
+            Fetcher(limits, internet_or_public) as fetcher:
+        hanging = [asyncio.create_task(fetcher.fetch(server.url(path)))
+                   for path in ("hang1", "hang2")]
+        await server.wait_for_requests(2)
+        healthy = await fetcher.fetch(server.url("feed"))
+        errors = [(await task).error for task in hanging]
+    assert healthy.error == "" and healthy.body == FEED
+    assert errors == ["timed out after 1 s"] * 2
