@@ -8,7 +8,7 @@ import socket
 import time
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import brotli
 import pytest
@@ -17,7 +17,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from bot.feeds.fetch import Fetcher, FetchLimits
 from bot.feeds.guard import IPAddress, is_public_address
 from tests.fakes.feed_server import FeedServer, Script
-from tests.fakes.raw_http import RawServer, response
+from tests.fakes.raw_http import RawServer, Step, response
 
 INTERNET = ipaddress.ip_address("127.0.0.1")
 CANARY_HOST = "127.0.0.2"
@@ -122,7 +122,7 @@ def test_is_public_address(address: str, public: bool) -> None:
     assert is_public_address(ipaddress.ip_address(address)) is public
 
 
-async def _serve(script: list[tuple[float, bytes]], limits: FetchLimits = LIMITS
+async def _serve(script: Sequence[Step], limits: FetchLimits = LIMITS
                  ) -> tuple[str, float, RawServer]:
     async with RawServer(script) as server, Fetcher(limits, internet_or_public) as fetcher:
         start = time.monotonic()

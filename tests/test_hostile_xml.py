@@ -237,7 +237,7 @@ DEEP = 100_000
 ], ids=["in an item", "in the channel", "unclosed"])
 def test_deeply_nested_elements_are_a_clear_feed_error(body: bytes) -> None:
     """100,000 nested elements: a one-line ParseError, no RecursionError, no crash."""
-    with pytest.raises(ParseError, match="^not a feed: ") as caught:
+    with pytest.raises(ParseError, match=r"^not a feed: ") as caught:
         parse_feed(body, "https://x.example/", now=NOW)
     assert "\n" not in str(caught.value) and "Recursion" not in str(caught.value)
 
@@ -245,5 +245,5 @@ def test_deeply_nested_elements_are_a_clear_feed_error(body: bytes) -> None:
 def test_deeply_nested_json_is_a_clear_feed_error() -> None:
     """A JSON Feed nesting 100,000 arrays is "nested too deeply", not a RecursionError."""
     body = b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * DEEP
-    with pytest.raises(ParseError, match="^not valid JSON: nested too deeply$"):
+    with pytest.raises(ParseError, match=r"^not valid JSON: nested too deeply$"):
         parse_feed(body, "https://x.example/", now=NOW)
