@@ -9,6 +9,9 @@ from typing import Literal
 
 Fairness = Literal["round-robin", "none"]  # how a digest shares its places among feeds
 NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)  # what separates the words of a tag
+# The dedup key prefix of items only their content tells apart: several items of one
+# document share guid, link and title (a live blog's updates).
+CONTENT_KEY = "content:"
 
 
 def tag_key(tag: str) -> str:
@@ -38,6 +41,7 @@ class ParsedFeed:
     link: str
     entries: tuple[Entry, ...]
     lang: str = ""
+    skipped: tuple[str, ...] = ()  # one line per item that could not be read, saying why
 
 
 @dataclass(frozen=True, slots=True)

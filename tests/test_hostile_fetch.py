@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import brotli
 import pytest
@@ -15,7 +16,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from bot.feeds.fetch import Fetcher, FetchLimits
 from bot.feeds.guard import IPAddress, is_public_address
 from tests.fakes.feed_server import FeedServer, Script
-from tests.fakes.raw_http import RawServer, response
+from tests.fakes.raw_http import RawServer, Step, response
 
 INTERNET = ipaddress.ip_address("127.0.0.1")
 CANARY_HOST = "127.0.0.2"
@@ -120,7 +121,7 @@ def test_is_public_address(address: str, public: bool) -> None:
     assert is_public_address(ipaddress.ip_address(address)) is public
 
 
-async def _serve(script: list[tuple[float, bytes]], limits: FetchLimits = LIMITS) -> str:
+async def _serve(script: Sequence[Step], limits: FetchLimits = LIMITS) -> str:
     """The fetch error for a raw server playing ``script``."""
     async with RawServer(script) as server, Fetcher(limits, internet_or_public) as fetcher:
         return (await fetcher.fetch(server.url())).error
@@ -175,3 +176,60 @@ async def test_huge_headers_are_refused(headers: list[str]) -> None:
     """One enormous header, or thousands of them, is refused with a short reason."""
     error = await _serve([(0, response(FEED, headers=headers))])
     assert error == "the response headers were too large or malformed"
+
+
+async def test_stacked_content_encodings_are_refused_unread() -> None:
+    """`Content-Encoding: gzip, gzip` (a bomb inside a gzip): refused, the inner layer never
+    inflated."""
+    inner = zlib.compress(b"\0" * (64 * 1024 * 1024), 9, wbits=31)
+    packed = zlib.compress(inner, 9, wbits=31)
+    async with RawServer([(0, response(packed, headers=["Content-Encoding: gzip, gzip"]))]
+                         ) as server, Fetcher(LIMITS, internet_or_public) as fetcher:
+        error = (await fetcher.fetch(server.url())).error
+    assert error == "stacked Content-Encoding (gzip, gzip) is not supported"
+    assert server.requests == 1
+
+
+async def test_endless_body_stops_at_the_size_cap() -> None:
+    """A body with no length that never ends is cut off at the byte cap, not the deadline."""
+    async with RawServer([(0, b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")],
+                         endless=b"x" * 65536) as server, \
+            Fetcher(LIMITS, internet_or_public) as fetcher:
+        result = await fetcher.fetch(server.url())
+    assert result.error == "larger than 64 KiB"
+
+
+async def test_short_content_length_reads_only_what_it_declares() -> None:
+    """A Content-Length shorter than the body: the fetch gets at most the declared bytes, and
+    the rest (here a whole smuggled response) never becomes another fetch's answer."""
+    smuggled = response(b"<rss><channel><title>smuggled</title></channel></rss>")
+    async with RawServer([(0, b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n"
+                              + FEED + smuggled)]) as server, \
+            Fetcher(LIMITS, internet_or_public) as fetcher:
+        results = [await fetcher.fetch(server.url()) for _ in range(3)]
+    for result in results:
+        assert result.body == FEED[:20] or (result.error and not result.body)
+        assert b"smuggled" not in result.body
+
+
+async def test_connection_reset_mid_body_is_a_clear_error() -> None:
+    """A server resetting the connection half-way through the body: one short reason."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n"
+    error = await _serve([(0, head + FEED), (0.05, None)])
+    assert error == "the response body was cut off or badly encoded"
+
+
+@pytest.mark.slow
+async def test_waiting_for_a_host_slot_is_not_timed() -> None:
+    """Two hanging feeds hold both of a host's slots past the deadline; a healthy feed of the
+    same host waits for a slot without its clock running, then is fetched fine."""
+    limits = FetchLimits(timeout_s=1.0, per_host=2)
+    async with RawServer([(0, response(FEED))], routes={"/hang1": [], "/hang2": []}) as server, \
+            Fetcher(limits, internet_or_public) as fetcher:
+        hanging = [asyncio.create_task(fetcher.fetch(server.url(path)))
+                   for path in ("hang1", "hang2")]
+        await server.wait_for_requests(2)
+        healthy = await fetcher.fetch(server.url("feed"))
+        errors = [(await task).error for task in hanging]
+    assert healthy.error == "" and healthy.body == FEED
+    assert errors == ["timed out after 1 s"] * 2

@@ -1,4 +1,5 @@
-"""Hostile XML: entity bombs in every disguise, fuzzed feeds, a parser process that dies."""
+"""Hostile XML: entity bombs in every disguise, XXE, deep nesting, fuzzed feeds, a parser
+process that dies."""
 
 from __future__ import annotations
 
@@ -6,16 +7,24 @@ import codecs
 import contextlib
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.enrich.stories import Stories
+from bot.feeds.fetch import Fetcher, FetchLimits
+from bot.feeds.guard import allow_any_address
 from bot.feeds.parse import ParseError, parse_feed
+from bot.feeds.poll import Poller, PollSettings
 from bot.feeds.worker import ParseWorker
 from bot.feeds.xml_guard import strip_entity_declarations, strip_prolog
-from bot.model import ParsedFeed
+from bot.model import Article, FeedSpec, ParsedFeed
+from bot.store.store import open_store
 from tests.conftest import FIXTURES
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.raw_http import RawServer, response
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 BIG = "x" * 10_000
@@ -168,3 +177,82 @@ def test_random_bytes_give_a_feed_or_a_parse_error(body: bytes) -> None:
     """Arbitrary bytes never escape the parser as anything but a ParseError."""
     with contextlib.suppress(ParseError):
         parse_feed(body, "https://fuzz.example/feed", now=NOW)
+
+
+async def _poll_once(tmp_path: Path, feed_server: FeedServer, body: bytes) -> list[Article]:
+    """Serve `body` on loopback, poll it once with the real poller, return what was stored."""
+    feed_server.bodies["xxe.xml"] = body
+    url = feed_server.url("xxe.xml")
+    async with open_store(tmp_path / "news.db") as store, \
+            Fetcher(FetchLimits(timeout_s=5), allow_any_address) as fetcher, \
+            ParseWorker() as worker:
+        poller = Poller(store, fetcher, worker, Stories(store.articles, lambda: NOW),
+                        lambda: NOW, PollSettings())
+        await store.feeds.sync_config_feeds([FeedSpec(url=url)])
+        feed = await store.feeds.feed_by_url(url)
+        assert feed is not None
+        outcome = await poller.poll_feed(feed)
+        assert outcome.error == ""
+        return await store.articles.latest(limit=10)
+
+
+def _fields(article: Article) -> str:
+    return " ".join([article.title, article.summary, article.url, article.author,
+                     *article.tags])
+
+
+async def test_external_entity_never_reads_a_local_file(tmp_path: Path,
+                                                        feed_server: FeedServer) -> None:
+    """XXE: an entity naming a local file never brings its content into any stored field."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRETCANARY")
+    body = (f'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY leak SYSTEM "{secret.as_uri()}">]>'
+            '<rss version="2.0"><channel><title>t</title><item><title>Leak &leak; here</title>'
+            "<link>https://x.example/1</link><description>Body &leak; text</description>"
+            "<author>&leak;</author><category>&leak;</category></item></channel></rss>")
+    stored = await _poll_once(tmp_path, feed_server, body.encode())
+    assert len(stored) == 1
+    assert "TOPSECRETCANARY" not in _fields(stored[0])
+
+
+@pytest.mark.parametrize("prolog", [
+    '<!DOCTYPE rss SYSTEM "{canary}">',
+    '<!DOCTYPE rss [<!ENTITY % remote SYSTEM "{canary}"> %remote;]>',
+    '<!DOCTYPE rss [<!ENTITY remote SYSTEM "{canary}">]>',
+])
+async def test_external_dtd_or_entity_is_never_fetched(tmp_path: Path, feed_server: FeedServer,
+                                                       prolog: str) -> None:
+    """An external DTD, parameter entity or entity URL: the loopback canary gets no request,
+    and the feed's item is still stored."""
+    async with RawServer([(0, response(b'<!ENTITY remote "CANARYTEXT">'))]) as canary:
+        head = prolog.format(canary=canary.url("evil.dtd"))
+        body = (f'<?xml version="1.0"?>\n{head}<rss version="2.0"><channel><title>t</title>'
+                "<item><title>Story &remote;</title><link>https://x.example/2</link>"
+                "</item></channel></rss>")
+        stored = await _poll_once(tmp_path, feed_server, body.encode())
+    assert canary.connections == 0
+    assert len(stored) == 1 and "CANARYTEXT" not in _fields(stored[0])
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize("body", [
+    b'<rss version="2.0"><channel><title>t</title><item><title>x</title>'
+    + b"<a>" * DEEP + b"</a>" * DEEP + b"</item></channel></rss>",
+    b'<rss version="2.0"><channel><title>t</title>' + b"<a>" * DEEP + b"</a>" * DEEP
+    + b"</channel></rss>",
+    b'<feed xmlns="http://www.w3.org/2005/Atom">' + b"<entry>" * DEEP,
+], ids=["in an item", "in the channel", "unclosed"])
+def test_deeply_nested_elements_are_a_clear_feed_error(body: bytes) -> None:
+    """100,000 nested elements: a one-line ParseError, no RecursionError, no crash."""
+    with pytest.raises(ParseError, match=r"^not a feed: ") as caught:
+        parse_feed(body, "https://x.example/", now=NOW)
+    assert "\n" not in str(caught.value) and "Recursion" not in str(caught.value)
+
+
+def test_deeply_nested_json_is_a_clear_feed_error() -> None:
+    """A JSON Feed nesting 100,000 arrays is "nested too deeply", not a RecursionError."""
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * DEEP
+    with pytest.raises(ParseError, match=r"^not valid JSON: nested too deeply$"):
+        parse_feed(body, "https://x.example/", now=NOW)
