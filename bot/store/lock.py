@@ -30,8 +30,11 @@ def instance_lock(database: Path) -> Iterator[None]:
     while still locked.
     """
     path = lock_path(database)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _acquire(path, database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _acquire(path, database)
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot create the run lock: {error.strerror}") from None
     try:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
