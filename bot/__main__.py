@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -62,7 +63,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `newsbot` script."""
+    """Entry point of the `newsbot` script: a reader that goes away (`| head`) ends it quietly.
+
+    As the Python docs advise for SIGPIPE: stdout is pointed at devnull so the interpreter's
+    last flush can't fail again, and the exit status is 1.
+    """
+    try:
+        status = _main(argv)
+        if sys.stdout is not None:  # None when started with stdout closed (`>&-`)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """Parse the arguments, load the config and run the command; returns the exit status."""
     args = build_parser().parse_args(argv)
     import asyncio
 
@@ -144,11 +161,14 @@ async def _show_chat_changes(config: Config, out: Console) -> None:
 
 
 async def _fetch(config: Config, args: argparse.Namespace) -> int:
+    """Poll every feed once; 0 when every feed was read, 1 when any failed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.app import open_core
 
     out = _console()
+    # The report below names each failure once; the poller's log line would repeat it.
+    logging.getLogger("bot.feeds.poll").setLevel(logging.ERROR)
     async with open_core(config) as core:
         feeds = await core.store.feeds.active_feeds()
         columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn())
@@ -162,7 +182,7 @@ async def _fetch(config: Config, args: argparse.Namespace) -> int:
         out.print(f"failed: {o.feed.name} ({o.feed.url}): {o.error}")
     out.print(f"{len(outcomes)} feeds: {sum(o.new for o in outcomes)} new stories, "
               f"{len(failed)} failed.")
-    return 0
+    return 1 if failed else 0
 
 
 def _outcome_table(outcomes: Sequence[FeedOutcome]) -> Table:

@@ -53,17 +53,31 @@ async def feeds_command(config: Config, args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         if args.feeds_command == "export":
-            text = await _transfer(core).export_opml(args.channel)
-            args.file.write_text(text, encoding="utf-8")
-            print(f"Wrote {text.count('<outline ')} feeds to {args.file}.")
-            return 0
+            return await _export(core, args.file, args.channel)
         try:
             data = _read_opml(args.file)
             report = await _transfer(core).import_opml(args.channel or channels[0], data)
-        except (OSError, OpmlError) as error:
+        except OSError as error:
+            print(f"newsbot: {args.file}: can't read: {error.strerror}", file=sys.stderr)
+            return 1
+        except OpmlError as error:
             print(f"newsbot: {args.file}: {error}", file=sys.stderr)
             return 1
     print("\n".join(report.lines()))
+    return 0
+
+
+async def _export(core: Core, path: Path, channel: str | None) -> int:
+    """Write the OPML to `path`; a path that can't be written is one line and status 1."""
+    import asyncio
+
+    text = await _transfer(core).export_opml(channel)
+    try:
+        await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+    except OSError as error:
+        print(f"newsbot: {path}: can't write: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote {text.count('<outline ')} feeds to {path}.")
     return 0
 
 
@@ -76,9 +90,13 @@ def _read_opml(path: Path) -> bytes:
 
 async def backup_command(config: Config, args: argparse.Namespace) -> int:
     """`newsbot backup PATH`: the online backup, safe while the bot runs."""
-    from bot.store.backup import backup_database_async
+    from bot.store.backup import BackupError, backup_database_async
 
-    pages = await backup_database_async(config.database, args.path)
+    try:
+        pages = await backup_database_async(config.database, args.path)
+    except BackupError as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return 1
     print(f"Backed up {config.database} to {args.path} ({pages} pages).")
     return 0
 

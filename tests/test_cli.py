@@ -38,14 +38,27 @@ def config(feed_server: FeedServer, write_config: Callable[[str], Path]) -> Path
 
 @pytest.mark.slow
 def test_fetch_stores_everything_once(config: Path, feed_server: FeedServer) -> None:
-    """`newsbot fetch` stores every entry, reports the broken feed; a second run adds nothing."""
+    """`newsbot fetch` stores every entry, reports the broken feed once (not again in the log)
+    and exits 1 for it; a second run adds nothing."""
     first = newsbot(config, "fetch")
-    assert first.returncode == 0, first.stderr
-    assert "malformed.xml): not a feed" in first.stdout
+    assert first.returncode == 1, first.stderr
+    assert first.stdout.count("malformed.xml): not a feed") == 1
+    assert "malformed.xml" not in first.stderr
     assert "Traceback" not in first.stderr
     second = newsbot(config, "fetch")
     assert " 0 new stories, 1 failed." in second.stdout
     assert sum(feed_server.not_modified.values()) == len(FEEDS) - 1
+
+
+@pytest.mark.slow
+def test_fetch_exits_0_when_every_feed_is_read(feed_server: FeedServer,
+                                               write_config: Callable[[str], Path]) -> None:
+    """`newsbot fetch` exits 0 when no feed failed."""
+    config = write_config(f'[fetch]\nallow_private_addresses = true\n[[feeds]]\n'
+                          f'url = "{feed_server.url("world_news.xml")}"\n')
+    done = newsbot(config, "fetch")
+    assert done.returncode == 0, done.stderr
+    assert "1 feeds: " in done.stdout and ", 0 failed." in done.stdout
 
 
 @pytest.mark.slow

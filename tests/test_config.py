@@ -77,6 +77,24 @@ def test_secrets_in_the_file_are_refused_without_showing_them(
     assert secret not in str(error.value)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('[fetch]\nintervall = "5m"\n', 'fetch.intervall: unknown key (did you mean "interval"?)'),
+    ('[[feeds]]\nurl = "https://example.org/"\nnmae = "x"\n',
+     'feeds[0].nmae: unknown key (did you mean "name"?)'),
+    ('[discord]\napi_base_ulr = "https://example.org/"\n',
+     'discord.api_base_ulr: unknown key (did you mean "api_base_url"?)'),
+    ('[[channels]]\nid = "console"\nmax_item = 3\n',
+     'channels[0].max_item: unknown key (did you mean "max_items"?)'),
+    ("[fetch]\nzzzz = 1\n", "fetch.zzzz: unknown key"),
+])
+def test_misspelled_key_suggests_the_closest_known_key(
+        write_config: Callable[[str], Path], text: str, message: str) -> None:
+    """An unknown key one edit from a key of its section says "did you mean", and only then."""
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(text), environ={})
+    assert str(error.value).endswith(message)
+
+
 def test_relative_database_is_beside_the_config(write_config: Callable[[str], Path]) -> None:
     """A relative database path is taken from the config file's folder."""
     path = write_config('[bot]\ndatabase = "data/news.db"\n')
@@ -84,7 +102,7 @@ def test_relative_database_is_beside_the_config(write_config: Callable[[str], Pa
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ('[bot]\ndatabse = "x.db"\n', "bot.databse: unknown key"),
+    ('[bot]\ndatabse = "x.db"\n', 'bot.databse: unknown key (did you mean "database"?)'),
     ('[fetch]\ninterval = "15 parsecs"\n', 'fetch.interval: "15 parsecs" is not a duration'),
     ('[[feeds]]\nurl = "ftp://example.org/feed"\n', 'feeds[0].url: "ftp://example.org/feed" is '
                                                     "not an http(s) URL"),
