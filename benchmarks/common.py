@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import resource
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+# The small corpus every clone has: the test suite's real-world feed files.
+SHIPPED_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def corpus_folder(text: str) -> Path:
+    """The `--corpus` folder; without one, ../shared/corpus/feeds if present, else the feeds
+    shipped in tests/fixtures, saying so in one line."""
+    folder = Path(text)
+    if folder.is_dir():
+        return folder
+    if folder != DEFAULT_CORPUS:
+        raise argparse.ArgumentTypeError(f"{folder}: no such folder (give a folder of feed "
+                                         ".xml/.json/.rss/.atom files)")
+    print(f"corpus: {DEFAULT_CORPUS} not found; using the small corpus in {SHIPPED_CORPUS} "
+          "(point --corpus DIR at a folder of feed files for real figures)", file=sys.stderr)
+    return SHIPPED_CORPUS
+
+
+def add_corpus_argument(parser: argparse.ArgumentParser) -> None:
+    """`--corpus DIR`, defaulting as corpus_folder says."""
+    parser.add_argument("--corpus", type=corpus_folder, default=str(DEFAULT_CORPUS),
+                        metavar="DIR", help="a folder of feed files (default: "
+                        "../shared/corpus/feeds, else tests/fixtures)")
 
 
 def load_corpus(corpus: Path) -> list[tuple[str, bytes]]:

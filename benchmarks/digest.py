@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 
-from benchmarks.common import DEFAULT_CORPUS, load_corpus, table
+from benchmarks.common import add_corpus_argument, load_corpus, table
 from benchmarks.ingest import parsed, store_all
 from bot.chat.discord.render import render_discord
 from bot.chat.telegram.render import render_telegram
@@ -71,7 +71,7 @@ async def run(corpus: Path, count: int) -> None:
 def main() -> None:
     """Parse arguments and run."""
     args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    add_corpus_argument(args)
     args.add_argument("--channels", type=int, default=1000)
     options = args.parse_args()
     asyncio.run(run(options.corpus, options.channels))

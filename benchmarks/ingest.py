@@ -20,7 +20,7 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 
-from benchmarks.common import DEFAULT_CORPUS, load_corpus
+from benchmarks.common import add_corpus_argument, load_corpus
 from bot.enrich.pipeline import enrich_entries
 from bot.enrich.stories import Stories
 from bot.feeds.parse import ParseError, parse_feed
@@ -70,7 +70,7 @@ async def store_all(feeds: list[ParsedFeed], folder: Path) -> int:
 def main() -> None:
     """Run each stage on the corpus and print a table with ratios to the baseline."""
     args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    add_corpus_argument(args)
     options = args.parse_args()
     files = load_corpus(options.corpus)
     base_n, base_s = timed(lambda: stock(files))

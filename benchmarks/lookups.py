@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 
-from benchmarks.common import DEFAULT_CORPUS, load_corpus, percentile, table
+from benchmarks.common import add_corpus_argument, load_corpus, percentile, table
 from bot.enrich.stories import Stories
 from bot.feeds.parse import ParseError, parse_feed
 from bot.store.articles import match_all_words
@@ -134,7 +134,7 @@ def run_memory(path: Path) -> float:
 def main() -> None:
     """Build (or reuse) the database, then time the lookups."""
     args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    add_corpus_argument(args)
     args.add_argument("--articles", type=int, default=1_000_000)
     args.add_argument("--db", type=Path, help="reuse or keep the generated database here")
     options = args.parse_args()

@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 
-from benchmarks.common import DEFAULT_CORPUS, load_corpus
+from benchmarks.common import add_corpus_argument, load_corpus
 from bot.feeds.fastparse import parse_fast
 from bot.feeds.parse import ParseError, _feedparser, _looks_like_json, _xml_entry
 from bot.feeds.xml_guard import strip_entity_declarations
@@ -72,7 +72,7 @@ def _entry_differences(fast: list[dict[str, Any]], reference: list[dict[str, Any
 def main() -> None:
     """Compare every corpus file and print one line each, then the totals."""
     args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    add_corpus_argument(args)
     args.add_argument("--verbose", action="store_true", help="print every file, not only "
                       "fallbacks and mismatches")
     options = args.parse_args()

@@ -21,8 +21,8 @@ import feedparser
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: tests.fakes
 
 from benchmarks.common import (
-    DEFAULT_CORPUS,
     LoopLag,
+    add_corpus_argument,
     cpu_seconds,
     load_corpus,
     peak_rss_mb,
@@ -152,7 +152,7 @@ def report(count: int, stored: int, first_wall: float, first_cpu: float, lag: Lo
 def main() -> None:
     """Parse arguments and run."""
     args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    add_corpus_argument(args)
     args.add_argument("--feeds", type=int, default=1000)
     options = args.parse_args()
     logging.basicConfig(level=logging.ERROR)  # the corpus's broken feeds would log each poll

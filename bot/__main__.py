@@ -1,40 +1,36 @@
-"""The `newsbot` command line."""
+"""The `newsbot` command line.
+
+Each command imports what it uses when it runs, so that `--help` loads little beyond argparse
+and no command but `run` loads a chat platform's library (benchmarks/startup.py times it).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
-from rich.text import Text
-
-from bot.app import open_core, run_bot, utc_now
-from bot.chat.adapter import PlatformError
-from bot.chat.render_json import render_json
-from bot.chat.render_plain import render_plain
-from bot.chat.request import Caller, UserError
-from bot.config import Config, ConfigError, load_config
-from bot.digest.schedule import parse_schedule
-from bot.feeds.poll import FeedOutcome
-from bot.health import bot_lines, collect_status
-from bot.logs import setup_logging
 from bot.operations import add_operations, backup_command, check_health, feeds_command
-from bot.store.db import DatabaseError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.config import Config
+    from bot.feeds.poll import FeedOutcome
 
 DEFAULT_CONFIG = "config.toml"
-CLI_CALLER = Caller(channel_id="console", user_id="cli", is_moderator=True)
 
 
 def _console(stderr: bool = False) -> Console:
     """A rich console that never reads feed text as markup."""
+    from rich.console import Console
+
     return Console(stderr=stderr, markup=False, highlight=False)
 
 
@@ -67,8 +63,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `newsbot` script."""
+    """Entry point of the `newsbot` script: a reader that goes away (`| head`) ends it quietly.
+
+    As the Python docs advise for SIGPIPE: stdout is pointed at devnull so the interpreter's
+    last flush can't fail again, and the exit status is 1.
+    """
+    try:
+        status = _main(argv)
+        if sys.stdout is not None:  # None when started with stdout closed (`>&-`)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """Parse the arguments, load the config and run the command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    import asyncio
+
+    from bot.chat.adapter import PlatformError
+    from bot.config import ConfigError, load_config
+    from bot.logs import setup_logging
+    from bot.store.db import DatabaseError
+
     try:
         config = load_config(Path(args.config))
     except ConfigError as error:
@@ -86,11 +105,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import run_bot
+
     await run_bot(config)
     return 0
 
 
 async def _check(config: Config, args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from bot.app import utc_now
+    from bot.digest.schedule import parse_schedule
+
     out = _console()
     model = config.model
     out.print(f"{config.path}: OK. Database: {config.database}")
@@ -120,6 +146,10 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _show_chat_changes(config: Config, out: Console) -> None:
+    from rich.table import Table
+
+    from bot.app import open_core
+
     async with open_core(config) as core:
         stored = await core.digests.channels()
         table = Table("channel", "feeds", "filter", "schedule",
@@ -131,7 +161,14 @@ async def _show_chat_changes(config: Config, out: Console) -> None:
 
 
 async def _fetch(config: Config, args: argparse.Namespace) -> int:
+    """Poll every feed once; 0 when every feed was read, 1 when any failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bot.app import open_core
+
     out = _console()
+    # The report below names each failure once; the poller's log line would repeat it.
+    logging.getLogger("bot.feeds.poll").setLevel(logging.ERROR)
     async with open_core(config) as core:
         feeds = await core.store.feeds.active_feeds()
         columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn())
@@ -145,10 +182,13 @@ async def _fetch(config: Config, args: argparse.Namespace) -> int:
         out.print(f"failed: {o.feed.name} ({o.feed.url}): {o.error}")
     out.print(f"{len(outcomes)} feeds: {sum(o.new for o in outcomes)} new stories, "
               f"{len(failed)} failed.")
-    return 0
+    return 1 if failed else 0
 
 
 def _outcome_table(outcomes: Sequence[FeedOutcome]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table("feed", "new", "seen", "result")
     for o in outcomes:
         result = "failed" if o.error else "not modified" if o.not_modified else "ok"
@@ -158,6 +198,10 @@ def _outcome_table(outcomes: Sequence[FeedOutcome]) -> Table:
 
 
 async def _digest(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import open_core, utc_now
+    from bot.chat.render_json import render_json
+    from bot.chat.render_plain import render_plain
+
     async with open_core(config, console_fallback=True) as core:
         channels = await core.digests.channels()
         wanted = args.channel or (channels[0].id if channels else "console")
@@ -183,9 +227,15 @@ async def _related(config: Config, args: argparse.Namespace) -> int:
 
 async def _lookup(config: Config, command: str, text: str, *, as_json: bool) -> int:
     """Run a lookup command as the console's moderator would, and print the answer."""
+    from bot.app import open_core
+    from bot.chat.render_json import render_json
+    from bot.chat.render_plain import render_plain
+    from bot.chat.request import Caller, UserError
+
+    cli = Caller(channel_id="console", user_id="cli", is_moderator=True)
     async with open_core(config) as core:
         try:
-            reply = await core.commands.run(CLI_CALLER, command, text)
+            reply = await core.commands.run(cli, command, text)
         except UserError as error:
             print(f"newsbot: {error}", file=sys.stderr)
             return 1
@@ -197,6 +247,12 @@ async def _lookup(config: Config, command: str, text: str, *, as_json: bool) -> 
 async def _status(config: Config, args: argparse.Namespace) -> int:
     if args.check:
         return await check_health(config)
+    from rich.table import Table
+    from rich.text import Text
+
+    from bot.app import open_core, utc_now
+    from bot.health import bot_lines, collect_status
+
     async with open_core(config, console_fallback=True) as core:
         status = await collect_status(core.store, core.digests, utc_now())
     if args.json:

@@ -1,4 +1,8 @@
-"""Composition root: builds every part from Config, owns start and stop."""
+"""Composition root: builds every part from Config, owns start and stop.
+
+The chat adapters and the scheduler are imported by `run_bot` alone, so that the commands
+that never chat (check, status, digest...) start without discord.py or python-telegram-bot.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-from bot.chat.adapter import ChatAdapter
 from bot.chat.commands import Commands
 from bot.chat.console_adapter import CHANNEL_ID as CONSOLE
 from bot.chat.console_adapter import ConsoleAdapter
-from bot.chat.discord.adapter import DiscordAdapter
 from bot.chat.feed_limits import AddLimits
 from bot.chat.moderation import Moderation
-from bot.chat.telegram.adapter import TelegramAdapter
 from bot.config import Config
 from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
@@ -37,6 +37,9 @@ from bot.monitor import HEARTBEAT_S, Monitor
 from bot.ports import Clock
 from bot.store.lock import run_lock
 from bot.store.store import Store, open_store
+
+if TYPE_CHECKING:
+    from bot.chat.adapter import ChatAdapter
 
 log = logging.getLogger(__name__)
 POLL_TICK_S = 20
@@ -86,7 +89,7 @@ def configured_channels(config: Config) -> list[Channel]:
     default_tz = config.model.bot.timezone
     return [Channel(id=c.id, feeds=c.feeds, filter=c.filter, digest=c.digest,
                     timezone=c.timezone or default_tz, max_items=c.max_items,
-                    breaking=c.breaking, post_empty=c.post_empty)
+                    fairness=c.fairness, breaking=c.breaking, post_empty=c.post_empty)
             for c in config.model.channels]
 
 
@@ -142,6 +145,8 @@ def _worker_count() -> int:
 
 async def run_bot(config: Config) -> None:
     """Run until SIGINT/SIGTERM: poll on schedule, post digests, answer commands."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
     async with run_lock(config.database), \
             open_core(config, console_fallback=not has_platform(config)) as core, \
             AsyncExitStack() as adapters:
@@ -201,13 +206,18 @@ def has_platform(config: Config) -> bool:
 
 
 def chat_adapters(config: Config, core: Core) -> list[ChatAdapter]:
-    """An adapter for each configured platform that has its token."""
+    """An adapter for each configured platform that has its token; each platform's library
+    is imported here, only when that platform is on."""
     adapters: list[ChatAdapter] = []
     model = config.model
     if model.discord is not None and config.discord_token:
+        from bot.chat.discord.adapter import DiscordAdapter
+
         adapters.append(DiscordAdapter(model.discord, config.discord_token.get_secret_value(),
                                        core.commands, core.clock))
     if model.telegram is not None and config.telegram_token:
+        from bot.chat.telegram.adapter import TelegramAdapter
+
         adapters.append(TelegramAdapter(
             model.telegram, config.telegram_token.get_secret_value(), core.commands,
             core.clock,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -179,6 +180,7 @@ class ChannelSection(_Section):
     digest: str = "daily 08:00"
     timezone: TimeZone | None = None
     max_items: int = Field(default=10, ge=1, le=50)
+    fairness: Literal["round-robin", "none"] = "round-robin"
     breaking: str = ""
     post_empty: bool = False
 
@@ -299,13 +301,44 @@ def _first_error(error: ValidationError) -> str:
     key = _key_path(detail["loc"])
     kind = detail["type"]
     if kind == "extra_forbidden":
-        return f"{key}: unknown key"
+        return f"{key}: unknown key{_suggestion(detail['loc'])}"
     if kind == "missing":
         return f"{key}: required key is missing"
     if isinstance(inner, ValueError):
         return f"{key}: {inner}"
     message = detail["msg"][0].lower() + detail["msg"][1:]
     return f"{key}: {message} (got {_show(detail.get('input'))})"
+
+
+def _suggestion(loc: tuple[int | str, ...]) -> str:
+    """' (did you mean "x"?)' when a known key of the section is close to the unknown one."""
+    close = get_close_matches(str(loc[-1]), _known_keys(loc[:-1]), n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys of the section at `loc` (list indexes skipped), or none when it isn't one."""
+    model: type[BaseModel] = ConfigModel
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        section = _section_type(field.annotation) if field is not None else None
+        if section is None:
+            return []
+        model = section
+    return list(model.model_fields)
+
+
+def _section_type(annotation: Any) -> type[BaseModel] | None:
+    """The section model inside a field's type (`X`, `X | None`, `tuple[X, ...]`), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _section_type(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

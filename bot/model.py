@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
+Fairness = Literal["round-robin", "none"]  # how a digest shares its places among feeds
 NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)  # what separates the words of a tag
+# The dedup key prefix of items only their content tells apart: several items of one
+# document share guid, link and title (a live blog's updates).
+CONTENT_KEY = "content:"
 
 
 def tag_key(tag: str) -> str:
@@ -36,6 +41,7 @@ class ParsedFeed:
     link: str
     entries: tuple[Entry, ...]
     lang: str = ""
+    skipped: tuple[str, ...] = ()  # one line per item that could not be read, saying why
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +94,9 @@ class Digest:
     title: str
     created: datetime
     items: tuple[DigestItem, ...] = ()
-    more: int = 0  # stories left out by max_items ("+N more")
+    more: int = 0  # stories left out by max_items or fairness ("+N more")
+    more_from: tuple[tuple[str, int], ...] = ()  # those stories per feed name, most first
+    timezone: str = "UTC"  # the channel's zone: story times are shown in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +148,7 @@ class Channel:
     digest: str = "daily 08:00"
     timezone: str = "UTC"
     max_items: int = 10
+    fairness: Fairness = "round-robin"  # "none": one prolific feed may fill the digest
     breaking: str = ""  # a filter: matching stories are posted as they arrive, not in digests
     post_empty: bool = False  # post "nothing new" when a digest would be empty
 

@@ -1,18 +1,19 @@
-"""The host's CLI commands: OPML import and export, backups, the health check."""
+"""The host's CLI commands: OPML import and export, backups, the health check.
+
+Like bot/__main__.py, each command imports what it uses when it runs (fast `--help`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.app import Core, address_check, allowed_ports, open_core, utc_now
-from bot.chat.feed_transfer import FeedTransfer
-from bot.config import Config
-from bot.feeds.opml import MAX_OPML_BYTES, OpmlError
-from bot.monitor import liveness
-from bot.store.backup import backup_database_async
-from bot.store.store import open_store
+if TYPE_CHECKING:
+    from bot.app import Core
+    from bot.chat.feed_transfer import FeedTransfer
+    from bot.config import Config
 
 
 def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,12 +34,18 @@ def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _transfer(core: Core) -> FeedTransfer:
+    from bot.app import address_check, allowed_ports
+    from bot.chat.feed_transfer import FeedTransfer
+
     return FeedTransfer(core.store, core.digests, address_check(core.config), core.clock,
                         core.config.model.fetch.interval, allowed_ports(core.config))
 
 
 async def feeds_command(config: Config, args: argparse.Namespace) -> int:
     """`newsbot feeds import FILE [--channel ID]` and `newsbot feeds export FILE`."""
+    from bot.app import open_core
+    from bot.feeds.opml import OpmlError
+
     async with open_core(config, console_fallback=True) as core:
         channels = [c.id for c in await core.digests.channels()]
         if args.channel is not None and args.channel not in channels:
@@ -46,28 +53,50 @@ async def feeds_command(config: Config, args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         if args.feeds_command == "export":
-            text = await _transfer(core).export_opml(args.channel)
-            args.file.write_text(text, encoding="utf-8")
-            print(f"Wrote {text.count('<outline ')} feeds to {args.file}.")
-            return 0
+            return await _export(core, args.file, args.channel)
         try:
             data = _read_opml(args.file)
             report = await _transfer(core).import_opml(args.channel or channels[0], data)
-        except (OSError, OpmlError) as error:
+        except OSError as error:
+            print(f"newsbot: {args.file}: can't read: {error.strerror}", file=sys.stderr)
+            return 1
+        except OpmlError as error:
             print(f"newsbot: {args.file}: {error}", file=sys.stderr)
             return 1
     print("\n".join(report.lines()))
     return 0
 
 
+async def _export(core: Core, path: Path, channel: str | None) -> int:
+    """Write the OPML to `path`; a path that can't be written is one line and status 1."""
+    import asyncio
+
+    text = await _transfer(core).export_opml(channel)
+    try:
+        await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+    except OSError as error:
+        print(f"newsbot: {path}: can't write: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote {text.count('<outline ')} feeds to {path}.")
+    return 0
+
+
 def _read_opml(path: Path) -> bytes:
+    from bot.feeds.opml import MAX_OPML_BYTES
+
     with path.open("rb") as file:
         return file.read(MAX_OPML_BYTES + 1)  # one byte more: parse_opml names the limit
 
 
 async def backup_command(config: Config, args: argparse.Namespace) -> int:
     """`newsbot backup PATH`: the online backup, safe while the bot runs."""
-    pages = await backup_database_async(config.database, args.path)
+    from bot.store.backup import BackupError, backup_database_async
+
+    try:
+        pages = await backup_database_async(config.database, args.path)
+    except BackupError as error:
+        print(f"newsbot: {error}", file=sys.stderr)
+        return 1
     print(f"Backed up {config.database} to {args.path} ({pages} pages).")
     return 0
 
@@ -77,6 +106,10 @@ async def check_health(config: Config) -> int:
 
     Reads only the heartbeat row (no fetcher, no workers): cheap enough for a HEALTHCHECK.
     """
+    from bot.app import utc_now
+    from bot.monitor import liveness
+    from bot.store.store import open_store
+
     if not config.database.exists():
         print("unhealthy: no database yet: the bot has never run", file=sys.stderr)
         return 1

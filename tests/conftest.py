@@ -1,15 +1,44 @@
-"""Shared fixtures: the fixture feeds, a loopback feed server, config files in tmp_path."""
+"""Shared fixtures: the fixture feeds, a loopback feed server, config files in tmp_path;
+and the one way tests wait for something to happen (`wait_until`, `wait_until_blocking`)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.fakes.feed_server import FeedServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Hypothesis would fail an example slower than 200 ms: a stopwatch, and flaky on a busy
+# machine. Property tests assert outcomes; pytest-timeout ends one that hangs.
+settings.register_profile("newsbot", deadline=None)
+settings.load_profile("newsbot")
+POLL_S = 0.01
+
+
+async def wait_until(predicate: Callable[[], bool], within: float = 10.0) -> None:
+    """Let the event loop run until ``predicate()`` holds; TimeoutError after ``within`` s.
+
+    Tests wait for a condition, never for a fixed time: ``within`` only ends a wait that
+    would otherwise hang, it is not a measurement."""
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110 - polls state that no event announces
+            await asyncio.sleep(POLL_S)
+
+
+def wait_until_blocking(predicate: Callable[[], bool], within: float = 60.0) -> None:
+    """`wait_until` for tests that drive subprocesses without an event loop."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {within} s")
+        time.sleep(POLL_S)
 
 
 @pytest.fixture

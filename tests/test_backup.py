@@ -62,6 +62,7 @@ def test_backup_never_overwrites_the_live_database(tmp_path: Path) -> None:
         backup_database(live, live)
 
 
+@pytest.mark.slow
 def test_cli_backup_copies_the_configured_database(tmp_path: Path,
                                                    write_config: Callable[[str], Path]) -> None:
     """`newsbot backup PATH` writes a database with the bot's tables; no database is an

@@ -28,12 +28,14 @@ async def core(write_config: Callable[[str], Path], feed_server: FeedServer
         yield core
 
 
+@pytest.mark.slow
 async def test_help_lists_the_commands(core: Core) -> None:
     """/help names the lookups and the moderator commands."""
     reply = await core.commands.handle(MEMBER, "/help")
     assert "/related" in reply.text and "/filter" in reply.text and reply.ephemeral
 
 
+@pytest.mark.slow
 async def test_latest_by_tag(core: Core) -> None:
     """/latest trade lists only stories tagged #Trade."""
     reply = await core.commands.handle(MEMBER, "/latest trade")
@@ -41,6 +43,7 @@ async def test_latest_by_tag(core: Core) -> None:
         "Japan and South Korea agree to cut tariffs on semiconductors"]
 
 
+@pytest.mark.slow
 async def test_moderator_commands_refuse_members(core: Core) -> None:
     """A member can't change anything: the refusal is one ephemeral sentence."""
     reply = await core.commands.handle(MEMBER, "/filter set tag:world")
@@ -48,6 +51,7 @@ async def test_moderator_commands_refuse_members(core: Core) -> None:
     assert (await core.digests.channel("discord:1")).filter == ""
 
 
+@pytest.mark.slow
 async def test_filter_error_points_at_the_column(core: Core) -> None:
     """A filter typo is answered with what was expected and where; nothing is stored."""
     reply = await core.commands.handle(MODERATOR, "/filter set tag:world and (title:japan")
@@ -55,6 +59,7 @@ async def test_filter_error_points_at_the_column(core: Core) -> None:
     assert (await core.digests.channel("discord:1")).filter == ""
 
 
+@pytest.mark.slow
 async def test_filter_set_then_test(core: Core) -> None:
     """A stored filter is shown, and /filter test counts what would pass."""
     await core.commands.handle(MODERATOR, '/filter set not title:"opinion"')
@@ -63,6 +68,7 @@ async def test_filter_set_then_test(core: Core) -> None:
     assert tested.text.startswith("Of ") and len(tested.items) <= 1
 
 
+@pytest.mark.slow
 async def test_schedule_set_validates(core: Core) -> None:
     """A bad schedule is refused with the reason; a good one shows the next digest."""
     bad = await core.commands.handle(MODERATOR, "/schedule set daily 25:00")
@@ -87,6 +93,7 @@ async def test_feed_add_refuses_private_addresses(write_config: Callable[[str], 
     assert reply.text == f"Can't add that feed: {reason}."
 
 
+@pytest.mark.slow
 async def test_lookups_are_rate_limited_per_user(core: Core) -> None:
     """A member asking too often gets a clear 'slow down', not silence."""
     replies = [await core.commands.handle(MEMBER, "/search japan") for _ in range(7)]
@@ -95,6 +102,7 @@ async def test_lookups_are_rate_limited_per_user(core: Core) -> None:
     assert (await core.commands.handle(other, "/search japan")).items
 
 
+@pytest.mark.slow
 async def test_why_explains_a_filtered_story(core: Core) -> None:
     """/why names the filter term that kept a story out of this channel's digest."""
     await core.commands.handle(MODERATOR, '/filter set not title:"opinion"')
@@ -103,6 +111,7 @@ async def test_why_explains_a_filtered_story(core: Core) -> None:
     assert "filter left it out" in reply.text and "opinion" in reply.text
 
 
+@pytest.mark.slow
 async def test_unknown_command_suggests_help(core: Core) -> None:
     """An unknown command says so and points at /help."""
     reply = await core.commands.handle(MEMBER, "/frobnicate")

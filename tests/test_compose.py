@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -10,10 +11,11 @@ import pytest
 
 from bot.digest.compose import compose_digest, digest_title, recency
 from bot.filters.parse import Filter, parse_filter
-from bot.model import Article, Channel, Digest, Link
+from bot.model import Article, Channel, Digest, Fairness, Link
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 FEEDS = {1: "Reuters", 2: "BBC", 3: "Tabloid", 4: "AP"}
+FEEDS.update({n: f"Tech blog {n}" for n in range(10, 20)})
 
 
 def article(
@@ -47,10 +49,11 @@ def compose(
     flt: Filter | None = None,
     feed_weights: Mapping[int, float] = MappingProxyType({}),
     related: Mapping[int, Sequence[Link]] = MappingProxyType({}),
+    fairness: Fairness = "round-robin",
 ) -> Digest:
     """compose_digest for a console channel at NOW."""
     return compose_digest(
-        Channel("console", max_items=max_items),
+        Channel("console", max_items=max_items, fairness=fairness),
         candidates,
         now=NOW,
         title="Digest",
@@ -158,6 +161,63 @@ def test_items_are_capped_and_the_rest_counted_as_more() -> None:
     """At most max_items stories are shown; `more` counts the ones left out."""
     digest = compose([article(i, hours_ago=i) for i in range(1, 16)], max_items=10)
     assert (lead_ids(digest), digest.more) == (list(range(1, 11)), 5)
+
+
+def ten_feeds_one_prolific() -> list[Article]:
+    """Ten tech feeds: feed 10 has 50 fresh stories, the nine others 3 older ones each."""
+    candidates = [article(i, hours_ago=i / 100, feed=10) for i in range(1, 51)]
+    candidates += [article(100 + 10 * feed + n, hours_ago=2 + n, feed=feed)
+                   for feed in range(11, 20) for n in range(3)]
+    return candidates
+
+
+def test_one_prolific_feed_does_not_dominate_the_digest() -> None:
+    """Over ten feeds, one with 50 stories gets its fair share (2 of 20), not the digest."""
+    digest = compose(ten_feeds_one_prolific(), max_items=20)
+    per_feed = Counter(item.article.feed_id for item in digest.items)
+    assert len(digest.items) == 20
+    assert set(per_feed) == set(range(10, 20))
+    assert max(per_feed.values()) == 2
+
+
+def test_fair_digest_keeps_the_ranked_order() -> None:
+    """The stories fairness picks are shown best first, as ranked."""
+    digest = compose(ten_feeds_one_prolific(), max_items=10)
+    shown = [item.article.when for item in digest.items]
+    assert shown == sorted(shown, reverse=True)
+    assert lead_ids(digest)[0] == 1
+
+
+def test_a_feed_fills_places_no_other_feed_wants() -> None:
+    """When the other feeds run out of stories, the prolific feed takes the free places."""
+    candidates = [article(i, hours_ago=i, feed=1) for i in range(1, 9)]
+    candidates += [article(20, hours_ago=30, feed=2)]
+    digest = compose(candidates, max_items=5)
+    assert lead_ids(digest) == [1, 2, 3, 4, 20]
+
+
+def test_more_says_which_feeds_the_rest_came_from() -> None:
+    """The stories left out are counted per feed, most first, in `more_from`."""
+    digest = compose(ten_feeds_one_prolific(), max_items=20)
+    assert digest.more == 50 + 27 - 20
+    assert digest.more_from[0] == ("Tech blog 10", 48)
+    assert dict(digest.more_from)["Tech blog 11"] == 1
+    assert sum(count for _, count in digest.more_from) == digest.more
+
+
+def test_fairness_none_lets_the_best_ranked_stories_in() -> None:
+    """With fairness "none" the digest is the top of the ranking, whatever its feeds."""
+    digest = compose(ten_feeds_one_prolific(), max_items=20, fairness="none")
+    assert lead_ids(digest) == list(range(1, 21))
+    others = [(f"Tech blog {n}", 3) for n in range(11, 20)]
+    assert digest.more_from == (("Tech blog 10", 30), *others)
+
+
+def test_digest_carries_the_channel_timezone() -> None:
+    """The composed digest knows its channel's zone, so renderers show local times."""
+    channel = Channel("console", timezone="Europe/Berlin")
+    digest = compose_digest(channel, [article(1)], now=NOW, title="D", flt=None, first=False)
+    assert digest.timezone == "Europe/Berlin"
 
 
 def test_first_subscription_gets_only_the_newest_stories() -> None:

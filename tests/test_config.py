@@ -77,6 +77,24 @@ def test_secrets_in_the_file_are_refused_without_showing_them(
     assert secret not in str(error.value)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('[fetch]\nintervall = "5m"\n', 'fetch.intervall: unknown key (did you mean "interval"?)'),
+    ('[[feeds]]\nurl = "https://example.org/"\nnmae = "x"\n',
+     'feeds[0].nmae: unknown key (did you mean "name"?)'),
+    ('[discord]\napi_base_ulr = "https://example.org/"\n',
+     'discord.api_base_ulr: unknown key (did you mean "api_base_url"?)'),
+    ('[[channels]]\nid = "console"\nmax_item = 3\n',
+     'channels[0].max_item: unknown key (did you mean "max_items"?)'),
+    ("[fetch]\nzzzz = 1\n", "fetch.zzzz: unknown key"),
+])
+def test_misspelled_key_suggests_the_closest_known_key(
+        write_config: Callable[[str], Path], text: str, message: str) -> None:
+    """An unknown key one edit from a key of its section says "did you mean", and only then."""
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(text), environ={})
+    assert str(error.value).endswith(message)
+
+
 def test_relative_database_is_beside_the_config(write_config: Callable[[str], Path]) -> None:
     """A relative database path is taken from the config file's folder."""
     path = write_config('[bot]\ndatabase = "data/news.db"\n')
@@ -84,13 +102,15 @@ def test_relative_database_is_beside_the_config(write_config: Callable[[str], Pa
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ('[bot]\ndatabse = "x.db"\n', "bot.databse: unknown key"),
+    ('[bot]\ndatabse = "x.db"\n', 'bot.databse: unknown key (did you mean "database"?)'),
     ('[fetch]\ninterval = "15 parsecs"\n', 'fetch.interval: "15 parsecs" is not a duration'),
     ('[[feeds]]\nurl = "ftp://example.org/feed"\n', 'feeds[0].url: "ftp://example.org/feed" is '
                                                     "not an http(s) URL"),
     ("[[feeds]]\nname = 'x'\n", "feeds[0].url: required key is missing"),
     ('[[channels]]\nid = "console"\nmax_items = "ten"\n',
      "channels[0].max_items: input should be a valid integer"),
+    ('[[channels]]\nid = "console"\nfairness = "fair"\n',
+     "channels[0].fairness: input should be 'round-robin' or 'none' (got 'fair')"),
     ('[[channels]]\nid = "slack:1"\n', 'channels[0].id: "slack:1" is not a channel id'),
     ('[[channels]]\nid = "console"\ntimezone = "Mars/Olympus"\n',
      'channels[0].timezone: "Mars/Olympus" is not a known timezone'),
@@ -116,6 +136,7 @@ def test_mistakes_name_the_key_and_reason(write_config: Callable[[str], Path], t
     assert message in str(caught.value)
 
 
+@pytest.mark.slow
 def test_cli_reports_a_bad_config_in_one_line_with_exit_2(
         write_config: Callable[[str], Path]) -> None:
     """`newsbot check` on a bad file prints one line, no traceback, and exits 2."""

@@ -24,6 +24,7 @@ class RecordingSender:
 
     messages: list[list[int]] = field(default_factory=list)  # article ids per message
     titles: list[str] = field(default_factory=list)  # every digest it was handed
+    digests: list[Digest] = field(default_factory=list)
     crash_before_mark: int | None = None  # message number whose mark never happens
     gone: bool = False
 
@@ -34,6 +35,7 @@ class RecordingSender:
         if self.gone:
             raise ChannelGone("Missing Access")
         self.titles.append(digest.title)
+        self.digests.append(digest)
         for index, item in enumerate(digest.items):
             if self.crash_before_mark and len(self.messages) >= self.crash_before_mark:
                 raise RuntimeError("this process is dead")
@@ -133,6 +135,22 @@ async def test_crash_between_send_and_mark_loses_nothing(rig: Rig) -> None:
     assert await rig.store.deliveries.pending() == []
 
 
+async def test_resent_digest_keeps_its_more_feeds_and_timezone(rig: Rig) -> None:
+    """A digest resent from the outbox after a crash still says which feeds its "+N more"
+    stories came from, and shows times in the channel's zone."""
+    channel = Channel(id="console", digest="every 6h", max_items=2, timezone="Europe/Berlin")
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(1, prefix="first")
+    await rig.service(channel, RecordingSender()).run_due()
+    rig.now = NOW + timedelta(hours=6, minutes=1)
+    await rig.add(5)
+    await rig.service(channel, RecordingSender(crash_before_mark=1)).run_due()
+    restarted = RecordingSender()
+    await rig.service(channel, restarted).deliver_pending()
+    [digest] = restarted.digests
+    assert (digest.more, digest.more_from, digest.timezone) == (3, (("X", 3),), "Europe/Berlin")
+
+
 async def test_gone_channel_is_paused_and_keeps_its_digest(rig: Rig) -> None:
     """A channel the platform refuses is paused with the reason; its digest stays queued."""
     await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
@@ -170,6 +188,16 @@ async def test_breaking_news_is_posted_as_it_arrives_batched(rig: Rig) -> None:
     digest = await service.compose(channel, rig.now)
     assert {i.article.title for i in digest.items} == {"Story s0 about topic0",
                                                       "Story b0 about topic0"}
+
+
+async def test_breaking_title_shows_the_channel_local_time(rig: Rig) -> None:
+    """A breaking post in a Europe/Berlin channel says the Berlin time, not UTC."""
+    channel = Channel(id="console", breaking="title:topic0", timezone="Europe/Berlin")
+    sender = RecordingSender()
+    await rig.store.channels.ensure("console", NOW - timedelta(minutes=1))
+    await rig.add(1)
+    await rig.service(channel, sender).run_due()
+    assert sender.titles == ["Breaking — 13:00 CET"]
 
 
 async def test_empty_digest_can_say_nothing_new(rig: Rig) -> None:

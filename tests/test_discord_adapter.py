@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,12 +13,15 @@ from bot.app import Core, open_core, utc_now
 from bot.chat.adapter import PlatformError
 from bot.chat.discord.adapter import DiscordAdapter
 from bot.config import load_config
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, wait_until
+from tests.fakes.discord_gateway import HEARTBEAT
 from tests.fakes.discord_permissions import EMBED_LINKS, MANAGE_CHANNELS, MANAGE_GUILD, VIEW_CHANNEL
 from tests.fakes.discord_records import EPHEMERAL, LOADING, InteractionCallback, StoredMessage
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.discord_world import FORUM, Channel, Guild, Member
 from tests.fakes.feed_server import FeedServer, Script
+
+pytestmark = pytest.mark.slow  # drives the fake Discord end to end (a core per test)
 
 FEEDS = ("world_news.xml", "atom.xml", "rss_windows1251.xml")
 MODERATOR_COMMANDS = {"feed", "filter", "schedule", "subscribe", "unsubscribe"}
@@ -267,10 +269,15 @@ async def test_forbidden_channel_is_paused(rig: Rig) -> None:
 
 
 async def test_moderators_are_told_where_the_bot_still_can_post(rig: Rig) -> None:
-    """Losing a channel is announced once in another channel of the server."""
+    """Losing a channel is announced once in another channel of the server, one the client
+    learnt of from the gateway after it connected."""
     general = rig.fake.add_channel(rig.guild.id, "general")
     await rig.fake.announce_channel(general.id, "CHANNEL_CREATE")
-    await asyncio.sleep(0.3)  # the client takes the gateway event in its own time
+    # discord.py reads gateway frames in order: once it answers a heartbeat request sent
+    # after CHANNEL_CREATE, it has taken the new channel into its cache.
+    beats = rig.fake.gateway.heartbeats
+    await rig.fake.gateway.send_op(HEARTBEAT)
+    await wait_until(lambda: rig.fake.gateway.heartbeats > beats)
     rig.fake.set_overwrite(rig.news.id, rig.fake.bot.id, deny=VIEW_CHANNEL, member=True)
     await rig.core.digests.post_now(rig.channel_id)
     [notice] = rig.fake.channel_messages(general.id)

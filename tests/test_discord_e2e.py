@@ -17,6 +17,8 @@ from tests.fakes.discord_world import FORUM, Channel, Guild, Member
 from tests.fakes.feed_server import FeedServer
 from tests.runs import make_due, newsbot_run
 
+pytestmark = pytest.mark.slow  # `newsbot run` against the fake Discord
+
 ROOT = Path(__file__).parent.parent
 FEEDS = ("world_news.xml", "tech_news.atom", "rss_windows1251.xml")
 STARTUP_S = 30.0

@@ -55,6 +55,7 @@ def test_feed_documents_are_told_from_pages(body: bytes, content_type: str,
     assert looks_like_feed(body, content_type) is expected
 
 
+@pytest.mark.slow
 async def test_feed_add_with_a_home_page_picks_its_feed(core: Core,
                                                         feed_server: FeedServer) -> None:
     """A page naming one feed: that feed is added, and the reply says which it picked."""
@@ -79,6 +80,7 @@ async def test_page_with_several_feeds_lists_them(core: Core, feed_server: FeedS
     assert await core.store.feeds.active_feeds() == []
 
 
+@pytest.mark.slow
 async def test_page_without_links_falls_back_to_common_paths(core: Core,
                                                              feed_server: FeedServer) -> None:
     """No alternate link: /feed, /rss, ... are tried and the first feed found is added."""
@@ -99,6 +101,7 @@ async def test_page_without_any_feed_is_refused(core: Core, feed_server: FeedSer
     assert await core.store.feeds.active_feeds() == []
 
 
+@pytest.mark.slow
 async def test_feed_url_is_added_as_it_is(core: Core, feed_server: FeedServer) -> None:
     """A feed URL needs no discovery: the reply has no 'Found the feed' note."""
     reply = await core.commands.handle(MODERATOR, f"/feed add {feed_server.url('tech_news.atom')}")

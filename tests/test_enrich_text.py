@@ -6,7 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.enrich.text import html_to_text
+from bot.enrich.pipeline import entry_body
+from bot.enrich.tags import extract_tags
+from bot.enrich.text import html_to_text, split_tag_line
+from bot.model import Entry
 
 WORDPRESS = (
     "<p>The city council approved the budget on Tuesday after a six-hour debate.</p>\n"
@@ -123,12 +126,14 @@ def test_header_class_is_not_mistaken_for_an_ad() -> None:
     assert html_to_text(html) == "Kept one\n\nKept two"
 
 
+@pytest.mark.slow
 @given(st.text())
 def test_html_to_text_never_raises(html: str) -> None:
     """Any string, however broken, gives a string."""
     assert isinstance(html_to_text(html), str)
 
 
+@pytest.mark.slow
 @given(st.text(alphabet=st.sampled_from(list("<>/ap &;#x\"'=bdivscript\n"))))
 def test_html_to_text_never_raises_on_tag_soup(html: str) -> None:
     """Tag soup made of markup characters gives a string."""
@@ -140,3 +145,55 @@ def test_invisible_characters_are_removed() -> None:
     assert html_to_text("<p>Geneva\u200b talks\u00ad began with \u200ca loaded agenda</p>") == (
         "Geneva talks began with a loaded agenda"
     )
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        pytest.param('<a href="https://news.ycombinator.com/item?id=42">Comments</a>', "",
+                     id="hn-whole-body-is-a-comments-link"),
+        pytest.param('<p>Body text.</p><p><a href="https://x.example/c">Comments (3)</a> | '
+                     '<a href="https://x.example/p">Permalink</a></p>', "Body text.",
+                     id="footer-of-link-labels"),
+        pytest.param('<p>Read <a href="https://x.example/c">12 comments</a> on the vote.</p>',
+                     "Read 12 comments on the vote.", id="a-label-inside-prose-stays"),
+    ],
+)
+def test_links_that_only_label_themselves_are_dropped(html: str, expected: str) -> None:
+    """A block holding only link labels ("Comments", "Permalink") is no text; the same words
+    inside a sentence are kept."""
+    assert html_to_text(html) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The council met.\n\nTags: budget · city hall · taxes",
+         ("The council met.", ("budget", "city hall", "taxes"))),
+        ("The council met. Filed under: Politics, Local", ("The council met.",
+                                                           ("Politics", "Local"))),
+        ("The council met.\nTagged with: budget | taxes.", ("The council met.",
+                                                            ("budget", "taxes"))),
+        ("Tags: are worn by luggage that has travelled further than its owners ever will",
+         ("Tags: are worn by luggage that has travelled further than its owners ever will", ())),
+        ("The council met to discuss tags: a, b.", ("The council met to discuss tags: a, b.", ())),
+    ],
+    ids=["middots", "filed-under", "pipes", "prose-not-tags", "mid-sentence"],
+)
+def test_closing_tag_line_is_split_off(text: str, expected: tuple[str, tuple[str, ...]]) -> None:
+    """A closing "Tags: a · b · c" line leaves the text and its items are returned."""
+    assert split_tag_line(text) == expected
+
+
+def test_tag_line_becomes_categories_and_tags_not_summary() -> None:
+    """A blog post's "Tags:" line is not in the text the summary reads; its items join the
+    entry's categories (once each) and so become the story's tags."""
+    entry = Entry(dedup_key="k", url="https://blog.example/p", title="Council passes budget",
+                  content_html="<p>The council passed the budget after a long debate.</p>"
+                               "<p>Tags: Budget · City Hall · taxes</p>",
+                  categories=("budget",))
+    enriched, text = entry_body(entry)
+    assert text == "The council passed the budget after a long debate."
+    assert enriched.categories == ("budget", "City Hall", "taxes")
+    tags = extract_tags(enriched.title, text, enriched.categories, (), {})
+    assert tags == ("Budget", "CityHall", "Taxes")

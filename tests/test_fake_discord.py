@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ with warnings.catch_warnings():
 from tests.fakes.discord_permissions import EMBED_LINKS, MANAGE_GUILD, SEND_MESSAGES, VIEW_CHANNEL
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.discord_world import FORUM, Channel, Guild, Member
+
+pytestmark = pytest.mark.slow  # drives the fake Discord end to end with discord.py
 
 
 class FakeClient(discord.Client):
@@ -173,15 +176,20 @@ async def test_embed_total_and_content_limits(world: World, client: FakeClient) 
     assert world.fake.messages == []
 
 
-async def test_rate_limit_is_waited_out(world: World, client: FakeClient) -> None:
-    """A 429 on send is retried after retry_after and the message is sent exactly once."""
+async def test_rate_limit_is_waited_out(world: World, client: FakeClient,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    """A 429 on send carries Discord's retry_after, which discord.py reads and waits out
+    before its one retry: the message is sent exactly once."""
     world.fake.fail_next("POST /channels/*/messages", 429, retry_after=0.2)
     channel = client.get_channel(world.news.id)
     assert isinstance(channel, discord.TextChannel)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await channel.send("after the wait")
-    assert loop.time() - started >= 0.2
+    with caplog.at_level(logging.DEBUG, logger="discord.http"):
+        await channel.send("after the wait")
+    said = [r.getMessage() for r in caplog.records if r.name == "discord.http"]
+    waited = [i for i, m in enumerate(said) if m.endswith("responded with 429. Retrying in "
+                                                         "0.20 seconds.")]
+    done = [i for i, m in enumerate(said) if m.startswith("Done sleeping for the rate limit")]
+    assert len(waited) == 1 and len(done) == 1 and waited[0] < done[0]
     assert [m.content for m in world.fake.messages] == ["after the wait"]
     posts = [r.status for r in world.fake.requests if r.method == "POST"]
     assert posts == [429, 200]

@@ -105,6 +105,7 @@ async def test_repeated_failures_are_told_once_to_following_channels(rig: Rig) -
     assert "has failed 3 times in a row (HTTP 500" in text
 
 
+@pytest.mark.slow
 async def test_a_success_resets_the_count(rig: Rig) -> None:
     """Two failures, a success, two failures: never three in a row, so nothing is told."""
     rig.server.script("flaky.xml", Script(status=500))
@@ -133,6 +134,7 @@ async def test_feed_failing_for_the_configured_time_is_disabled(rig: Rig) -> Non
     assert len(texts) == 2 and "has failed for 7 days" in texts[1]
 
 
+@pytest.mark.slow
 async def test_a_success_restarts_the_failure_clock(rig: Rig) -> None:
     """Failing, a success on day 5, failing again: on day 8 the feed is still polled."""
     rig.server.script("mostly.xml", Script(status=503))
@@ -161,6 +163,7 @@ async def _integrity(store: Store) -> str:
     return str(row[0])
 
 
+@pytest.mark.slow
 async def test_locked_database_is_a_logged_retry_not_a_crash(rig: Rig, tmp_path: Path) -> None:
     """Another process holding the write lock costs one poll; the next stores everything."""
     await rig.store.db.conn.execute("PRAGMA busy_timeout = 100")
@@ -181,6 +184,7 @@ async def test_locked_database_is_a_logged_retry_not_a_crash(rig: Rig, tmp_path:
     assert await _integrity(rig.store) == "ok"
 
 
+@pytest.mark.slow
 async def test_full_disk_is_a_logged_retry_not_a_crash(rig: Rig) -> None:
     """A database that can't grow loses no story: the feed is stored once space is back."""
     rig.server.bodies["news.xml"] = _big_feed(100)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import array
 import fcntl
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
+import termios
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import wait_until_blocking as _wait_for
 from tests.fakes.feed_server import FeedServer, Script
+
+pytestmark = pytest.mark.slow  # starts and kills `newsbot run`
 
 FEEDS = ["world_news.xml", "tech_news.atom", "jsonfeed.json", "slow.xml", "big.xml"]
 PIPE_BYTES = 4096  # the smallest pipe Linux gives: a long digest blocks on it
@@ -54,11 +58,11 @@ def _query(config: Path, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _wait_for(check: Callable[[], bool], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.1)
+def _pipe_bytes(fd: int) -> int:
+    """How many bytes wait unread in a pipe."""
+    buffer = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, buffer)
+    return buffer[0]
 
 
 def _read_all(fd: int) -> bytes:
@@ -98,7 +102,7 @@ def test_sigkill_mid_poll_and_mid_delivery_loses_and_repeats_nothing(
     delivering = _start(config, stdout=write_end)
     os.close(write_end)
     _wait_for(lambda: _query(config, "SELECT COUNT(*) FROM digests WHERE done IS NULL") > 0)
-    time.sleep(0.5)  # the digest is being written to a full pipe
+    _wait_for(lambda: _pipe_bytes(read_end) >= PIPE_BYTES)  # the digest fills the pipe
     delivering.send_signal(signal.SIGKILL)
     delivering.wait(10)
     in_flight = _read_all(read_end).decode(errors="replace")

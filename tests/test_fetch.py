@@ -48,6 +48,7 @@ async def test_body_over_the_cap_is_refused(feed_server: FeedServer) -> None:
     assert exploded.error == "larger than 64 KiB"
 
 
+@pytest.mark.slow
 async def test_slow_server_hits_the_deadline(feed_server: FeedServer) -> None:
     """A server slower than the overall timeout gives a timeout error."""
     feed_server.script("slow", Script(body=b"<rss/>", delay_s=2.0))

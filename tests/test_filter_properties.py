@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -90,7 +91,7 @@ def _outcome(text: str) -> Filter | FilterError:
 @given(_TEXTS)
 def test_parse_returns_a_filter_or_raises_filter_error(text: str) -> None:
     """Arbitrary text parses to a Filter or raises FilterError (with a column in range), never
-    another exception, within Hypothesis's per-example deadline."""
+    another exception."""
     outcome = _outcome(text)
     if isinstance(outcome, FilterError):
         assert 1 <= outcome.column <= len(text) + 1
@@ -110,8 +111,10 @@ def test_parsed_filters_print_to_their_own_canonical_form(text: str) -> None:
     assert parse_filter(canonical) == tree
 
 
+@pytest.mark.timeout(30, method="thread")  # a backtracking engine would never return
 def test_catastrophic_regex_runs_in_bounded_time() -> None:
-    """A pattern that backtracks exponentially elsewhere runs in linear time on RE2."""
+    """Patterns that backtrack exponentially elsewhere answer on RE2: no match on the
+    50,000-character input built to trigger it, a match where both patterns hold."""
     flt = parse_filter("/(a+)+$/ and title:/(x+x+)+y/")
     article = Article(
         id=1,
@@ -122,6 +125,5 @@ def test_catastrophic_regex_runs_in_bounded_time() -> None:
         summary="a" * 50_000 + "!",
         first_seen=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    started = time.perf_counter()
     assert not flt.matches(article)
-    assert time.perf_counter() - started < 1.0
+    assert flt.matches(replace(article, title="x" * 50_000 + "y", summary="a" * 50_000))

@@ -160,6 +160,27 @@ def test_regex_re2_refuses_is_an_error_at_its_column(text: str, column: int, rea
     assert str(caught.value).startswith(f"filter: invalid regex at column {column}: {reason}")
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("/(ab/", "(an unbalanced '(': close it, or write \\( for a literal one)"),
+        ("/ab)/", "(a ')' with no '(': write \\) for a literal one)"),
+        ("/[ab/", "(an unclosed '[': close it, or write \\[ for a literal one)"),
+        (r"/(a)\1/", "(RE2 has no backreferences)"),
+        ("/(?<=a)b/", "(RE2 has no lookbehind)"),
+        ("/(?!a)b/", "(RE2 has no lookahead)"),
+        ("/*a/", "(*, + and ? repeat what comes before them: write \\* for a literal one)"),
+        ("/a{2,1}/", "invalid repetition size: {2,1}"),
+        (r"/a\q/", "invalid escape sequence: \\q"),
+    ],
+)
+def test_regex_error_hint_matches_the_error(text: str, hint: str) -> None:
+    """Each refused regex ends with a hint about its own mistake, or none when none fits."""
+    with pytest.raises(FilterError) as caught:
+        parse_filter(text)
+    assert str(caught.value).endswith(hint)
+
+
 def test_filter_error_is_a_value_error() -> None:
     """FilterError is a ValueError, so callers handling bad input catch it."""
     assert issubclass(FilterError, ValueError)

@@ -29,6 +29,7 @@ async def core(write_config: Callable[[str], Path]) -> AsyncIterator[Core]:
         yield core
 
 
+@pytest.mark.slow
 async def test_feeds_added_from_chat_are_capped_per_channel(core: Core,
                                                             feed_server: FeedServer) -> None:
     """The channel's third feed is refused with a reply saying why and what to do."""

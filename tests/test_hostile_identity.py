@@ -18,6 +18,8 @@ from bot.model import FeedSpec
 from bot.store.store import Store, open_store
 from tests.fakes.feed_server import FeedServer
 
+pytestmark = pytest.mark.slow  # every test polls feeds through parser worker processes
+
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STORIES = ["Dam opens after ten years", "Rates rise again", "Library wins award"]
 
@@ -127,3 +129,16 @@ async def test_stories_sharing_one_link_are_all_kept(rig: Rig) -> None:
     assert await rig.poll(first) == 2
     assert await rig.poll([*first, _item(STORIES[2], "https://home.example/", "g-2")]) == 1
     assert await rig.titles() == sorted(STORIES)
+
+
+@pytest.mark.parametrize("titles", [["Live: storm"] * 3, ["Roads shut", "Power out", "Rain ends"]],
+                         ids=["one title", "own titles"])
+async def test_live_blog_items_sharing_guid_and_link_are_all_kept(rig: Rig,
+                                                                  titles: list[str]) -> None:
+    """Three live-blog updates with one guid and one link are three stories (told apart by
+    their content); the same document polled again stores nothing new."""
+    items = [_item(t, "https://live.example/blog", "live-1", text=f"Update {i}: {t}")
+             for i, t in enumerate(titles)]
+    assert await rig.poll(items) == 3
+    assert await rig.poll(items) == 0
+    assert await rig.store.articles.count() == 3

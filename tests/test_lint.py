@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs ruff, mypy and import-linter
+
 ROOT = Path(__file__).parent.parent
 
 

@@ -107,6 +107,7 @@ async def test_deliveries_are_counted_by_platform_and_outcome() -> None:
     assert sample(text, "newsbot_deliveries_total", platform="telegram", outcome="gone") == 1
 
 
+@pytest.mark.slow
 async def test_polls_and_commands_are_counted(write_config: Callable[[str], Path],
                                               feed_server: FeedServer) -> None:
     """A poll round counts fetches and stories; a command records its latency."""

@@ -67,6 +67,7 @@ def test_render_then_parse_round_trips() -> None:
                                                             "https://b.example/feed")]
 
 
+@pytest.mark.slow
 def test_cli_import_reports_and_is_idempotent(tmp_path: Path,
                                               write_config: Callable[[str], Path]) -> None:
     """`feeds import` adds, skips what is there, refuses private and non-http URLs; twice
@@ -92,6 +93,7 @@ def test_cli_import_reports_and_is_idempotent(tmp_path: Path,
     assert OpmlFeed("https://new.example/rss", "New one") in exported
 
 
+@pytest.mark.slow
 def test_cli_import_of_a_bad_file_is_one_line(tmp_path: Path,
                                               write_config: Callable[[str], Path]) -> None:
     """A file that isn't OPML is reported in one line with exit status 1."""

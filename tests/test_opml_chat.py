@@ -21,6 +21,8 @@ from tests.fakes.telegram_world import FakeChat, FakeUser
 from tests.test_discord_adapter import FEEDS, Rig, running_rig
 from tests.test_opml import opml
 
+pytestmark = pytest.mark.slow  # drives the fake Discord and Telegram end to end
+
 TOO_LARGE = b" " * (1024 * 1024 + 1)
 NO_FLOOD = FloodLimits(chat_interval_s=0.0, group_per_minute=1000, overall_per_second=1000)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -138,3 +139,78 @@ def test_json_feed_fields() -> None:
     entry = feed.entries[0]
     assert entry.title and entry.url.startswith("https://")
     assert entry.dedup_key in (f"id:{entry.url}", f"url:{entry.url}")
+
+
+def _json_feed(items: list[object]) -> bytes:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J",
+                       "items": items}).encode()
+
+
+GOOD = [{"id": f"g{i}", "url": f"https://j.example/{i}", "title": f"Good {i}",
+         "date_published": "2026-11-24T10:00:00Z"} for i in range(2)]
+
+
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
+                                  "2026-13-45T99:00:00Z", "not a date"])
+def test_bad_json_date_becomes_no_date(date: str) -> None:
+    """One item's unreadable date (one that overflows in UTC too) costs only that date."""
+    bad = {"id": "b", "url": "https://j.example/b", "title": "Bad date", "date_published": date}
+    feed = parse_feed(_json_feed([GOOD[0], bad, GOOD[1]]), "https://j.example/feed", now=NOW)
+    assert [(e.title, e.published is None) for e in feed.entries] == [
+        ("Good 0", False), ("Bad date", True), ("Good 1", False)]
+
+
+def test_unreadable_json_items_cost_only_themselves() -> None:
+    """Items that are not objects or hold impossible values are skipped with a reason each;
+    their siblings are kept."""
+    bad = [{"id": "t", "title": "Tags are a number", "tags": 5}, "a string", 42]
+    feed = parse_feed(_json_feed([GOOD[0], *bad, GOOD[1]]), "https://j.example/feed", now=NOW)
+    assert [e.title for e in feed.entries] == ["Good 0", "Good 1"]
+    assert [reason.split(":")[0] for reason in feed.skipped] == [
+        "item 2 skipped", "item 3 skipped", "item 4 skipped"]
+
+
+RSS_DATES = ["Mon, 01 Jan 0001 00:00:00 +0100", "Fri, 31 Dec 9999 23:59:59 -0100",
+             "Tue, 45 Foo 2026 99:99:99 GMT"]
+ATOM_DATES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-13-45T99:00:00Z"]
+
+
+@pytest.mark.parametrize("date", RSS_DATES)
+def test_bad_rss_date_becomes_no_date(date: str) -> None:
+    """In RSS, one item's absurd date costs that date only, never the item or its siblings."""
+    items = "".join(f"<item><title>{t}</title><link>https://r.example/{i}</link>"
+                    f"<pubDate>{d}</pubDate></item>" for i, (t, d) in enumerate(
+                        [("Good", "Tue, 24 Nov 2026 10:00:00 GMT"), ("Bad", date)]))
+    body = f'<rss version="2.0"><channel><title>R</title>{items}</channel></rss>'.encode()
+    feed = parse_feed(body, "https://r.example/feed", now=NOW)
+    assert [(e.title, e.published is None) for e in feed.entries] == [
+        ("Good", False), ("Bad", True)]
+
+
+@pytest.mark.parametrize("date", ATOM_DATES)
+def test_bad_atom_date_becomes_no_date(date: str) -> None:
+    """In Atom, one entry's absurd date costs that date only."""
+    entries = "".join(f"<entry><title>{t}</title><id>urn:{t}</id>"
+                      f"<link href='https://a.example/{t}'/><updated>{d}</updated></entry>"
+                      for t, d in [("Good", "2026-11-24T10:00:00Z"), ("Bad", date)])
+    body = (f'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>{entries}'
+            "</feed>").encode()
+    feed = parse_feed(body, "https://a.example/feed", now=NOW)
+    assert [(e.title, e.published is None) for e in feed.entries] == [
+        ("Good", False), ("Bad", True)]
+
+
+@pytest.mark.parametrize("titles", [["Live: storm"] * 3, ["Update 1", "Update 2", "Update 3"]])
+def test_items_sharing_guid_and_link_are_told_apart_by_content(titles: list[str]) -> None:
+    """Live-blog updates sharing one guid and one link are three entries, keyed by content;
+    the same document read again gives the same keys."""
+    items = "".join(f"<item><title>{t}</title><link>https://l.example/live</link>"
+                    f"<guid isPermaLink='false'>live</guid><description>Update {i}"
+                    "</description></item>" for i, t in enumerate(titles))
+    body = f'<rss version="2.0"><channel><title>L</title>{items}</channel></rss>'.encode()
+    first = parse_feed(body, "https://l.example/feed", now=NOW)
+    again = parse_feed(body, "https://l.example/feed", now=NOW)
+    keys = [e.dedup_key for e in first.entries]
+    assert len(set(keys)) == 3 and keys == [e.dedup_key for e in again.entries]
+    prefix = "content:" if len(set(titles)) == 1 else "hash:"
+    assert all(key.startswith(prefix) for key in keys)

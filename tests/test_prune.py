@@ -14,6 +14,8 @@ from bot.monitor import Monitor
 from tests.conftest import FIXTURES
 from tests.fakes.feed_server import FeedServer
 
+pytestmark = pytest.mark.slow  # every test polls feeds through parser worker processes
+
 DAY = timedelta(days=1)
 
 

@@ -282,3 +282,78 @@ def test_render_discord_splits_long_reply_text() -> None:
     messages = render_discord(Reply(text=text))
     assert len(messages) > 1
     assert all(len(m.content) <= 2000 and not m.embeds for m in messages)
+
+
+def zoned_digest(timezone: str, *items: DigestItem) -> Digest:
+    """A digest created at NOW for a channel in `timezone`."""
+    return Digest(channel_id="console", title="D", created=NOW, items=items, timezone=timezone)
+
+
+LATE_UTC = make_item(published=datetime(2024, 4, 30, 23, 30, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("timezone", "now_text", "late_text"),
+    [
+        ("Europe/Berlin", "16:05 CEST", "01:30 CEST"),
+        ("UTC", "14:05 UTC", "2024-04-30 23:30 UTC"),
+    ],
+)
+def test_plain_and_telegram_show_times_in_the_channel_timezone(
+    timezone: str, now_text: str, late_text: str
+) -> None:
+    """Story times are local to the channel (Berlin's day starts earlier than UTC's)."""
+    digest = zoned_digest(timezone, make_item(), LATE_UTC)
+    plain = render_plain(digest)
+    [html] = render_telegram(digest)
+    for text in (plain, html):
+        assert f"Example World, {now_text}" in text.replace(" · ", ", ")
+        assert f"Example World, {late_text}" in text.replace(" · ", ", ")
+
+
+def test_discord_embeds_carry_the_instant_for_each_reader_zone() -> None:
+    """Discord shows an embed's timestamp in each reader's own zone: it is the aware instant."""
+    [message] = render_discord(zoned_digest("Europe/Berlin", LATE_UTC))
+    assert message.embeds[0].timestamp == datetime(2024, 4, 30, 23, 30, tzinfo=UTC)
+
+
+def test_an_unknown_timezone_falls_back_to_utc() -> None:
+    """A zone this system lacks never breaks a digest: its times are shown in UTC."""
+    assert "14:05 UTC" in render_plain(zoned_digest("Mars/Olympus", make_item()))
+
+
+def feeds_digest(more_from: tuple[tuple[str, int], ...]) -> Digest:
+    """A one-story digest whose left-out stories came from `more_from`."""
+    more = sum(count for _, count in more_from)
+    return Digest(channel_id="console", title="D", created=NOW, items=(make_item(),),
+                  more=more, more_from=more_from)
+
+
+def test_more_line_names_the_feeds_on_every_platform() -> None:
+    """'+12 more: 9 from Blog A, 3 from Blog B' ends the digest on each platform."""
+    digest = feeds_digest((("Blog A", 9), ("Blog B", 3)))
+    line = "+12 more: 9 from Blog A, 3 from Blog B"
+    assert render_plain(digest).endswith(line)
+    assert render_telegram(digest)[-1].endswith(f"<i>{line}</i>")
+    assert render_discord(digest)[-1].content.endswith(line)
+
+
+def test_more_line_counts_the_smaller_feeds_together() -> None:
+    """After three feeds the rest are counted together, so the line stays short."""
+    digest = feeds_digest((("A", 9), ("B", 5), ("C", 3), ("D", 2), ("E", 1), ("F", 1)))
+    assert render_plain(digest).endswith("+21 more: 9 from A, 5 from B, 3 from C, "
+                                         "4 from 3 other feeds")
+
+
+def test_more_line_with_hostile_long_feed_names_fits_every_limit() -> None:
+    """Feed names on the more line are cleaned, shortened and escaped within the limits."""
+    name = "@everyone <b>*Blog*</b> " + "x" * 5000
+    digest = feeds_digest(((name, 3), ("[B](javascript:x)", 2)))
+    [plain] = [render_plain(digest)]
+    assert len(plain.splitlines()[-1]) < 150
+    for html in render_telegram(digest, limit=200):
+        assert telegram_len(html) <= 200
+        assert "<b>*Blog" not in html
+    for message in render_discord(digest, DiscordLimits(content=120)):
+        assert len(message.content) <= 120
+        assert "@everyone" not in message.content

@@ -7,6 +7,7 @@ import unicodedata
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,8 @@ from bot.chat.render_plain import render_plain
 from bot.chat.sanitize import telegram_len
 from bot.chat.telegram.render import ALLOWED_TAGS, render_telegram
 from bot.model import Article, Digest, DigestItem, Link, Reply
+
+pytestmark = pytest.mark.slow  # Hypothesis renders hundreds of digests per test
 
 PROPERTY_SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -10,10 +10,14 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_server import FakeTelegram
 from tests.runs import make_due, newsbot_run
+
+pytestmark = pytest.mark.slow  # a story evaluation: `newsbot run` against both fakes
 
 FEEDS = ("seed/pacific_times.xml", "seed/global_dispatch.xml", "seed/tokyo_wire.xml")
 STARTUP_S = 60.0

@@ -52,6 +52,7 @@ def test_the_judged_sets_are_large_enough() -> None:
     assert len(HOLDOUT.multi_article_events()) >= 20 and len(HOLDOUT.queries) >= 30
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("poll_hours", [None, 6.0], ids=["first-fetch", "polled"])
 async def test_held_out_quality_meets_the_floors(poll_hours: float | None) -> None:
@@ -139,6 +140,7 @@ def _related(fetched: Fetched, capsys: pytest.CaptureFixture[str]) -> Relatednes
     return score_related(fetched.judged, answers)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_end_to_end_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                                     ) -> None:

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.enrich.summary import split_sentences, summarize
+from bot.enrich.text import html_to_text
 
 STORY = (
     "The Bank of Japan raised its policy rate to 0.75% on Friday, the highest since 1995. "
@@ -158,3 +159,76 @@ def test_split_sentences_keeps_every_word(words: list[str]) -> None:
     """Splitting never loses or invents text: the pieces rejoin to the input's words."""
     text = " ".join(words)
     assert " ".join(split_sentences(text)).split() == text.split()
+
+
+HN_FEEDS = (
+    # news.ycombinator.com/rss: the item's whole body is one link to the comments.
+    ('<a href="https://news.ycombinator.com/item?id=42">Comments</a>', "Show HN: A tiny database"),
+    # hnrss.org: labelled links and counts, no prose.
+    ('<p>Article URL: <a href="https://db.example/">https://db.example/</a></p>'
+     '<p>Comments URL: <a href="https://news.ycombinator.com/item?id=42">'
+     "https://news.ycombinator.com/item?id=42</a></p><p>Points: 312</p><p># Comments: 97</p>",
+     "Show HN: A tiny database"),
+)
+
+
+@pytest.mark.parametrize(("html", "title"), HN_FEEDS, ids=["hn-comments-link", "hnrss-labels"])
+def test_link_only_items_get_no_invented_summary(html: str, title: str) -> None:
+    """An item whose body is only a "Comments" link, or labelled links and counts, has no
+    summary: the link text is not the story."""
+    assert summarize(html_to_text(html), title) == ""
+
+
+BLOG = (
+    "<p>Acme has launched Forge, a new venture that seeks to</p>"
+    "<p>It seeks to disrupt the way small shops buy their tools. Acme raised $4m from "
+    "local investors for the venture.</p>"
+)
+
+
+def test_a_paragraph_that_stops_mid_sentence_is_not_spliced_to_the_next() -> None:
+    """A block that ends without a sentence end is never joined to the sentence after it."""
+    summary = summarize(html_to_text(BLOG), "Acme launches Forge")
+    assert "seeks to It" not in summary
+    assert summary == ("It seeks to disrupt the way small shops buy their tools. Acme raised $4m "
+                       "from local investors for the venture.")
+
+
+def test_text_without_any_sentence_end_is_still_summarized() -> None:
+    """Fragments are used when the text has nothing else (a feed that omits periods)."""
+    assert summarize("Officials met in Geneva to discuss the truce", "Truce talks") == (
+        "Officials met in Geneva to discuss the truce")
+
+
+QUOTE = ("The minister told reporters on Tuesday that “we will not accept any deal that "
+         + "leaves our farmers worse off, " * 12 + "whatever Brussels says,” before leaving.")
+
+
+def test_a_cut_never_lands_inside_a_quotation() -> None:
+    """A long sentence is cut before a quotation it would otherwise cut in two."""
+    summary = summarize(QUOTE, "Minister rejects deal", max_chars=200)
+    assert summary == "The minister told reporters on Tuesday that…"
+
+
+def test_a_whole_sentence_is_preferred_to_a_cut_quotation() -> None:
+    """When the best sentence would be cut inside a quote, a shorter whole one that also
+    carries the story is used instead."""
+    text = QUOTE + " The minister rejected the deal after talks with farmers' unions."
+    summary = summarize(text, "Minister rejects deal", max_chars=200)
+    assert summary == "The minister rejected the deal after talks with farmers' unions."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Der Minister sagte am Dienstag: „Wir werden keinem Abkommen zustimmen, "
+        + "das unseren Bauern schadet, " * 10 + "egal was Brüssel sagt.“",
+        "The minister said ‘we won’t sign a deal that " + "hurts our farmers, " * 15 + "ever’.",
+    ],
+    ids=["german-quotes", "single-quotes-with-apostrophe"],
+)
+def test_cuts_respect_each_language_quotation_marks(text: str) -> None:
+    """German „…“ and British ‘…’ quotations (with apostrophes inside) are never cut."""
+    summary = summarize(text, max_chars=120)
+    assert summary.endswith("…")
+    assert not any(mark in summary for mark in "„‘")

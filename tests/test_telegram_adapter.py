@@ -29,6 +29,8 @@ from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_world import FakeChat, FakeUser
 
+pytestmark = pytest.mark.slow  # drives the fake Telegram end to end
+
 OpenBot = Callable[..., contextlib.AbstractAsyncContextManager[tuple[Core, TelegramAdapter]]]
 FAST = FloodLimits(chat_interval_s=0.0, group_per_minute=1000, overall_per_second=1000)
 QUICK_POLL = timedelta(seconds=1)

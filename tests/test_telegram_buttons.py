@@ -20,6 +20,8 @@ from tests.fakes.telegram_state import SentMessage
 from tests.fakes.telegram_world import FakeChat, FakeUser
 from tests.test_telegram_adapter import FAST, NOW, QUICK_POLL, STORIES, add_stories, config_text
 
+pytestmark = pytest.mark.slow  # drives the fake Telegram end to end
+
 OpenBot = Callable[..., contextlib.AbstractAsyncContextManager[FakeTelegram]]
 STORY_COUNT = 12
 

@@ -17,6 +17,8 @@ from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_world import FakeChat, FakeUser
 from tests.runs import make_due, newsbot_run
 
+pytestmark = pytest.mark.slow  # `newsbot run` against the fake Telegram
+
 ROOT = Path(__file__).parent.parent
 FEEDS = ["world_news.xml", "tech_news.atom", "atom.xml"]
 STARTUP_S = 30.0

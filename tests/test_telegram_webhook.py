@@ -17,6 +17,8 @@ from bot.config import load_config
 from tests.fakes.telegram_server import FakeTelegram
 from tests.test_telegram_adapter import FAST, NOW, STORIES, add_stories, config_text
 
+pytestmark = pytest.mark.slow  # drives the fake Telegram end to end (webhooks)
+
 SECRET = "s3cret_Token-for-tests"
 HOOK_PATH = "/telegram/updates"
 OpenBot = Callable[..., contextlib.AbstractAsyncContextManager[FakeTelegram]]

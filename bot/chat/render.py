@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat.sanitize import Measure, clean_text, fit_escaped, safe_url, truncate
 from bot.enrich.tags import hashtag
@@ -38,12 +39,14 @@ class ItemView:
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """A whole digest (with title) or reply (with text), cleaned; `more` stories left out."""
+    """A whole digest (with title) or reply (with text), cleaned; `more` stories left out,
+    `more_from` the feeds they came from (cleaned names, most first)."""
 
     title: str
     text: str
     items: tuple[ItemView, ...]
     more: int = 0
+    more_from: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,24 +59,46 @@ class Caps:
     links: int = 10
     tags: int = 10
     text: int = 100_000
+    more_source: int = 40  # a feed's name on the "+N more" line
 
 
 DEFAULT_CAPS = Caps()
 
 
-def format_when(when: datetime, reference: datetime | None = None) -> str:
-    """'14:05 UTC' on the reference's day, else '2024-05-01 14:05 UTC'."""
-    utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+MORE_FEEDS = 3  # feeds named on the "+N more" line; any others are counted together
+
+
+def zone(name: str) -> tzinfo:
+    """The named IANA timezone; UTC for a name this system does not know."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def format_when(when: datetime, reference: datetime | None = None, timezone: str = "UTC") -> str:
+    """'14:05 UTC' on the reference's day, else '2024-05-01 14:05 UTC', in `timezone`
+    ('15:05 CET' in Europe/Berlin); naive times are taken as UTC."""
+    local_zone = zone(timezone)
+    local = (when.replace(tzinfo=UTC) if when.tzinfo is None else when).astimezone(local_zone)
     if reference is not None:
         ref = reference.replace(tzinfo=UTC) if reference.tzinfo is None else reference
-        if ref.astimezone(UTC).date() == utc.date():
-            return utc.strftime("%H:%M UTC")
-    return utc.strftime("%Y-%m-%d %H:%M UTC")
+        if ref.astimezone(local_zone).date() == local.date():
+            return local.strftime("%H:%M %Z")
+    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
-def more_text(more: int) -> str:
-    """'+1 more story' / '+N more stories'."""
-    return f"+{more} more {'story' if more == 1 else 'stories'}"
+def more_text(more: int, sources: Sequence[tuple[str, int]] = ()) -> str:
+    """'+1 more story' / '+N more stories', or with the feeds they came from, most first:
+    '+12 more: 9 from Blog A, 3 from Blog B' (after three feeds, '5 from 4 other feeds')."""
+    if not sources or sum(count for _, count in sources) != more:
+        return f"+{more} more {'story' if more == 1 else 'stories'}"
+    named = sources if len(sources) <= MORE_FEEDS + 1 else sources[:MORE_FEEDS]
+    parts = [f"{count} from {name}" for name, count in named]
+    rest = sources[len(named):]
+    if rest:
+        parts.append(f"{sum(count for _, count in rest)} from {len(rest)} other feeds")
+    return f"+{more} more: {', '.join(parts)}"
 
 
 def _link_view(link: Link, text: str, caps: Caps) -> LinkView:
@@ -85,8 +110,9 @@ def _link_view(link: Link, text: str, caps: Caps) -> LinkView:
     )
 
 
-def view_item(item: DigestItem, number: int, reference: datetime | None, caps: Caps) -> ItemView:
-    """Clean and check one DigestItem."""
+def view_item(item: DigestItem, number: int, reference: datetime | None, caps: Caps,
+              timezone: str = "UTC") -> ItemView:
+    """Clean and check one DigestItem; its time is shown in `timezone`."""
     article = item.article
     tags = dict.fromkeys(
         t for t in (hashtag(clean_text(tag)) for tag in article.tags[: caps.tags]) if t)
@@ -97,7 +123,7 @@ def view_item(item: DigestItem, number: int, reference: datetime | None, caps: C
         url=safe_url(article.url),
         source=clean_text(article.feed_name, caps.link_text),
         when=article.when,
-        when_text=format_when(article.when, reference),
+        when_text=format_when(article.when, reference, timezone),
         summary=clean_text(article.summary, caps.summary),
         hashtags=tuple(tags),
         also=tuple(_link_view(x, x.source or x.title, caps) for x in item.also[: caps.links]),
@@ -108,10 +134,12 @@ def view_item(item: DigestItem, number: int, reference: datetime | None, caps: C
 def view_of(subject: Digest | Reply, caps: Caps = DEFAULT_CAPS) -> View:
     """The cleaned view of a digest (title, items, more) or a reply (text, items)."""
     if isinstance(subject, Digest):
-        items = tuple(
-            view_item(item, n, subject.created, caps) for n, item in enumerate(subject.items, 1)
-        )
-        return View(clean_text(subject.title, caps.title), "", items, max(subject.more, 0))
+        items = tuple(view_item(item, n, subject.created, caps, subject.timezone)
+                      for n, item in enumerate(subject.items, 1))
+        more_from = tuple((clean_text(name, caps.more_source) or "an untitled feed", count)
+                          for name, count in subject.more_from)
+        return View(clean_text(subject.title, caps.title), "", items, max(subject.more, 0),
+                    more_from)
     items = tuple(view_item(item, n, None, caps) for n, item in enumerate(subject.items, 1))
     return View("", clean_text(subject.text, caps.text, keep_newlines=True), items)
 

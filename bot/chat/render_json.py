@@ -12,7 +12,9 @@ def render_json(subject: Digest | Reply) -> dict[str, Any]:
     found: dict[str, Any] = {"items": [_item(item) for item in subject.items]}
     if isinstance(subject, Digest):
         found = {"channel": subject.channel_id, "title": subject.title,
-                 "created": subject.created.isoformat(), **found, "more": subject.more}
+                 "created": subject.created.isoformat(), **found, "more": subject.more,
+                 "more_from": [{"source": name, "count": count}
+                               for name, count in subject.more_from]}
     else:
         found = {"text": subject.text, **found}
     return found

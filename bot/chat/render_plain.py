@@ -51,7 +51,7 @@ def render_view_plain(view: View, width: int) -> str:
         blocks.append(view.text.split("\n"))
     blocks += [render_item_plain(item, width) for item in view.items]
     if view.more > 0:
-        blocks.append([more_text(view.more)])
+        blocks.append([more_text(view.more, view.more_from)])
     return "\n\n".join("\n".join(block) for block in blocks)
 
 

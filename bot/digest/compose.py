@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,8 +53,9 @@ def compose_digest(
 ) -> Digest:
     """The channel's digest of `candidates` passing `flt`, best stories first, capped.
 
-    A brand-new subscription (`first`) gets only its newest `max_items` stories, newest
-    first, so it never floods the channel.
+    With the channel's "round-robin" fairness, feeds take turns for the places (see
+    `take_fairly`). A brand-new subscription (`first`) gets only its newest `max_items`
+    stories, newest first, so it never floods the channel.
     """
     kept = candidates if flt is None else [a for a in candidates if flt.matches(a)]
     stories = group_stories(kept)
@@ -61,14 +63,38 @@ def compose_digest(
         ranked = sorted(stories, key=_newest_first)
     else:
         ranked = rank_stories(stories, now=now, feed_weights=feed_weights)
-    shown = ranked[: max(channel.max_items, 0)]
+    limit = max(channel.max_items, 0)
+    shown = take_fairly(ranked, limit) if channel.fairness == "round-robin" else ranked[:limit]
     items = tuple(
         DigestItem(s.lead, also=s.also, related=tuple(related.get(s.lead.id, ())),
                    also_ids=tuple(a.id for a in s.others))
         for s in shown
     )
-    more = 0 if first else len(ranked) - len(shown)  # a new channel's backlog is not news
-    return Digest(channel.id, title, now, items, more=more)
+    picked = {id(s) for s in shown}
+    left = [] if first else [s for s in ranked if id(s) not in picked]  # a backlog is not news
+    return Digest(channel.id, title, now, items, more=len(left), more_from=count_by_feed(left),
+                  timezone=channel.timezone)
+
+
+def take_fairly(ranked: Sequence[Story], limit: int) -> list[Story]:
+    """Up to `limit` stories taken round-robin by feed, shown in their ranked order.
+
+    Each round gives every feed its next best story, feeds in the order of those stories'
+    ranks; so no feed gets a second place while another feed still has a story waiting.
+    """
+    turns: Counter[int] = Counter()
+    keyed: list[tuple[int, int]] = []  # (the story's turn within its feed, its rank)
+    for rank, story in enumerate(ranked):
+        keyed.append((turns[story.lead.feed_id], rank))
+        turns[story.lead.feed_id] += 1
+    taken = sorted(rank for _, rank in sorted(keyed)[:limit])
+    return [ranked[rank] for rank in taken]
+
+
+def count_by_feed(stories: Sequence[Story]) -> tuple[tuple[str, int], ...]:
+    """How many of `stories` each feed leads, most first, ties by feed name."""
+    counts = Counter(story.lead.feed_name for story in stories)
+    return tuple(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
 
 
 def group_stories(articles: Sequence[Article]) -> list[Story]:

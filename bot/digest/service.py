@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.digest.compose import compose_digest, digest_title
 from bot.digest.schedule import ScheduleError, parse_schedule
@@ -155,7 +156,7 @@ class DigestService:
             urgent = [a for a in found if breaking.matches(a) and (flt is None or flt.matches(a))]
             if urgent:
                 digest = compose_digest(channel, urgent, now=now, flt=None, first=False,
-                                        title=f"Breaking — {now:%H:%M} UTC")
+                                        title=breaking_title(now, channel.timezone))
                 sent += await self._post(channel, digest, now, breaking=True)
         return sent
 
@@ -184,8 +185,10 @@ class DigestService:
         ids = [item.article_id for item in pending.items]
         articles = {a.id: a for a in await self._store.articles.by_ids(ids)}
         items = tuple(DigestItem(articles[i]) for i in ids if i in articles)
+        channel = await self.channel(pending.channel_id)
         return Digest(channel_id=pending.channel_id, title=pending.title,
-                      created=pending.created, items=items, more=pending.more)
+                      created=pending.created, items=items, more=pending.more,
+                      more_from=pending.more_from, timezone=channel.timezone)
 
     async def _deliver(self, digest_id: int, digest: Digest, positions: tuple[int, ...]) -> int:
         sender = next((s for s in self._senders if s.handles(digest.channel_id)), None)
@@ -233,6 +236,11 @@ class DigestService:
             log.exception("a notice to %s was not delivered", channel_id)
             return 0
         return 1
+
+
+def breaking_title(now: datetime, timezone: str) -> str:
+    """A breaking post's heading, the time in the channel's zone: "Breaking — 13:05 CET"."""
+    return f"Breaking — {now.astimezone(ZoneInfo(timezone)):%H:%M %Z}"
 
 
 def _filter(channel_id: str, text: str) -> Filter | None:

@@ -45,8 +45,9 @@ class Why:
             return verdict
         last = await self._store.channels.last_digest(channel.id)
         if last is not None and article.first_seen <= last:
+            turns = "; feeds take turns for the places" if channel.fairness != "none" else ""
             return ("it arrived before the last digest but did not make its top "
-                    f"{channel.max_items} (it was among the “more” stories).")
+                    f"{channel.max_items} (it was among the “more” stories{turns}).")
         upcoming = parse_schedule(channel.digest, channel.timezone).next_after(self._clock())
         when = f"{upcoming:%Y-%m-%d %H:%M} UTC" if upcoming else "the next digest"
         return f"it passes and is waiting for the next digest ({when}), if it ranks high enough."

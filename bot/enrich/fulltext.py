@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 
-import trafilatura
-
 
 def main_text(page: bytes, url: str) -> str:
-    """The page's main text as simple HTML paragraphs ("" when none is found)."""
+    """The page's main text as simple HTML paragraphs ("" when none is found). trafilatura
+    is imported on first use: only feeds with `full_text` need it."""
+    import trafilatura
+
     text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False,
                                favor_precision=True, deduplicate=True)
     if not text:

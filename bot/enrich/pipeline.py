@@ -11,8 +11,8 @@ from bot.enrich.language import detect_language, language
 from bot.enrich.names import story_names
 from bot.enrich.summary import summarize
 from bot.enrich.tags import extract_tags
-from bot.enrich.text import html_to_text
-from bot.model import Entry, NewArticle
+from bot.enrich.text import html_to_text, split_tag_line
+from bot.model import Entry, NewArticle, tag_key
 
 SOURCE_CHARS = 3000  # a summary and tags come from the top of a story; the rest only costs
 VECTOR_CHARS = 600  # the story's meaning: its headline and first paragraph or two
@@ -21,14 +21,25 @@ VECTOR_CHARS = 600  # the story's meaning: its headline and first paragraph or t
 def enrich_entries(entries: Sequence[Entry], feed_tags: Sequence[str],
                    aliases: Mapping[str, str]) -> list[NewArticle]:
     """Enrich a feed's new entries, their vectors in one batch (runs in a worker)."""
-    texts = [html_to_text(entry.content_html)[:SOURCE_CHARS] for entry in entries]
+    bodies = [entry_body(entry) for entry in entries]
+    texts = [text[:SOURCE_CHARS] for _, text in bodies]
     articles = [_enrich(entry, text, feed_tags, aliases)
-                for entry, text in zip(entries, texts, strict=True)]
+                for (entry, _), text in zip(bodies, texts, strict=True)]
     found = vectors.embed([vector_text(a.title, text)
                            for a, text in zip(articles, texts, strict=True)])
     if found is None:
         return articles
     return [replace(a, vector=vectors.pack(v)) for a, v in zip(articles, found, strict=True)]
+
+
+def entry_body(entry: Entry) -> tuple[Entry, str]:
+    """The entry's clean text; a closing "Tags: a · b" line leaves it for the categories."""
+    text, tags = split_tag_line(html_to_text(entry.content_html))
+    if not tags:
+        return entry, text
+    known = {tag_key(c) for c in entry.categories}
+    extra = tuple(dict.fromkeys(t for t in tags if tag_key(t) not in known))
+    return replace(entry, categories=entry.categories + extra), text
 
 
 def vector_text(title: str, text: str) -> str:

@@ -44,23 +44,31 @@ class Stories:
         """Put each new article into the story another outlet already covers; returns joins."""
         if not new:
             return 0
-        async with self._lock:
+        async with self._lock:  # the index is only touched under the lock, in one thread
             await self._refresh()
-            joined: dict[int, int] = {}  # article id -> cluster id
-            items = [item for article in sorted(new, key=lambda a: a.id)
-                     if (item := self._index.get(article.id)) is not None]
-            window = SAME_STORY_WINDOW.total_seconds()
-            nears = self._index.near_each(items, window, NEAR_COSINE)
-            for item, near in zip(items, nears, strict=True):
-                if item.cluster_id:
-                    continue
-                match = self._match(item, near)
-                if match is not None:
-                    cluster = match.story if match.story > 0 else match.article_id
-                    self._index.set_story([item.id, match.article_id], cluster)
-                    joined[item.id] = joined[match.article_id] = cluster
+            ids = sorted(article.id for article in new)
+            joined = await asyncio.to_thread(self._join, ids)  # CPU-heavy: not on the loop
             await self._articles.set_clusters(list(joined.items()))
         return sum(1 for article in new if article.id in joined)
+
+    def _join(self, ids: Sequence[int]) -> dict[int, int]:
+        """Match each indexed article to a story and record it in the index.
+
+        Returns article id -> cluster id for every article whose story changed.
+        """
+        joined: dict[int, int] = {}
+        items = [item for article_id in ids if (item := self._index.get(article_id)) is not None]
+        window = SAME_STORY_WINDOW.total_seconds()
+        nears = self._index.near_each(items, window, NEAR_COSINE)
+        for item, near in zip(items, nears, strict=True):
+            if item.cluster_id:
+                continue
+            match = self._match(item, near)
+            if match is not None:
+                cluster = match.story if match.story > 0 else match.article_id
+                self._index.set_story([item.id, match.article_id], cluster)
+                joined[item.id] = joined[match.article_id] = cluster
+        return joined
 
     def _match(self, item: Indexed, near_items: Sequence[tuple[Indexed, float | None]],
                ) -> Candidate | None:
@@ -87,7 +95,7 @@ class Stories:
         while True:
             points = await self._articles.story_points_after(
                 self._index.last_id, seen_since=since, limit=5000)
-            self._index.add(points)
+            await asyncio.to_thread(self._index.add, points)  # decoding takes a while
             if len(points) < 5000:
                 break
         self._index.forget_seen_before(since.timestamp())
@@ -105,27 +113,29 @@ class Stories:
 
     async def candidates_for_article(self, article: Article) -> list[RelatedCandidate]:
         """What related_to ranks: stories near the article in words or meaning."""
-        async with self._lock:
-            await self._refresh()
         points = await self._articles.story_points([article.id])
         anchors = decode(points[0].anchors) if points else {}
         vector = _unit(points[0].vector) if points else None
         terms = [k for k in anchors if not k.startswith("#")][:_QUERY_TERMS]
-        return await self._candidates(vector, anchors, terms)
+        async with self._lock:  # the index may be matching in a thread meanwhile
+            await self._refresh()
+            return await self._candidates(vector, anchors, terms)
 
     async def candidates_for_words(self, text: str) -> list[RelatedCandidate]:
         """What related_to_words ranks: stories near the words in words or meaning."""
-        async with self._lock:
-            await self._refresh()
         anchors = query_anchors(text, language("en"))
         found_vectors = await asyncio.to_thread(vectors.embed, [text])
         vector = found_vectors[0] if found_vectors is not None and len(found_vectors) else None
         terms = [k for k in anchors if not k.startswith(("#", "~"))][:8]
-        return await self._candidates(vector, anchors, terms)
+        async with self._lock:  # the index may be matching in a thread meanwhile
+            await self._refresh()
+            return await self._candidates(vector, anchors, terms)
 
     async def _candidates(self, vector: Matrix | None, anchors: dict[str, float],
                           terms: list[str]) -> list[RelatedCandidate]:
-        """Candidates from the full-text index (last 60 days) and, by meaning, the last week."""
+        """Candidates from the full-text index (last 60 days) and, by meaning, the last week.
+
+        Called with the lock held: it reads the index."""
         lexical: dict[int, float] = {}
         if terms:
             min_id = await self._articles.first_id_since(self._clock() - RELATED_WINDOW)

@@ -16,7 +16,12 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+|[。！？]+[」』”’
 _OPENER = re.compile(r"[\"'“‘«(\[]*(?:[^\W\d_]|\d)")
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 _TOKEN_WINDOW = 64  # how far back the word before a period is looked for
-_URL_ONLY = re.compile(r"\A\W*(?:https?://|www\.)\S*\W*\Z", re.IGNORECASE)
+# A bare link, perhaps labelled ("Article URL: https://..."), or a labelled count ("Points: 12").
+_URL_ONLY = re.compile(
+    r"\A\W*(?:[^\W\d_][\w ]{0,24}:\s*)?(?:https?://|www\.)\S*\W*\Z", re.IGNORECASE)
+_LABELLED_COUNT = re.compile(r"\A\W*[^\W\d_]+(?: [^\W\d_]+){0,2}\s*:\s*[\d.,]+\W*\Z")
+_COMPLETE = re.compile(r"[.!?…。！？][\"'”’»)\]」』]*\Z")  # a sentence's end, not a fragment's
+_OPENERS = {"\"": "\"", "“": "”", "«": "»", "„": "“", "‘": "’"}  # quotation marks, with closers
 _BYLINE = re.compile(r"\A(?:by|posted by|written by)\s+[^\W\d_][^.!?]{0,60}\Z", re.IGNORECASE)
 _SOURCE_PREFIX = re.compile(r"\A\[[^\]\n]{1,40}\]\s*")
 _DATELINE = re.compile(
@@ -118,9 +123,12 @@ def summarize(text: str, title: str = "", max_chars: int = 300,
     lede = sentences[0]
     if _lede_carries_story(lede, scores, title_words):
         ranked = [lede, *(s for s in ranked if s is not lede)]
-    chosen = _fit(ranked, scores, max_chars)
+    complete = [s for s in ranked if _COMPLETE.search(s.text)]
+    # A fragment (a paragraph that stops mid-sentence, a heading) is never joined to the
+    # sentence after it; only text without any sentence end is summarized from fragments.
+    chosen = _fit(complete or ranked, scores, max_chars)
     if not chosen:
-        return _truncate(ranked[0].text, max_chars)
+        return _shortened(complete or ranked, scores, max_chars)
     return " ".join(s.text for s in sorted(chosen, key=lambda s: s.index))
 
 
@@ -131,7 +139,7 @@ def _candidates(text: str, title: str, stopwords: frozenset[str]) -> list[_Sente
     found: list[_Sentence] = []
     for raw in split_sentences(text):
         words = content_words(raw, stopwords)
-        if not words or _URL_ONLY.match(raw) or _BYLINE.match(raw):
+        if not words or _URL_ONLY.match(raw) or _LABELLED_COUNT.match(raw) or _BYLINE.match(raw):
             continue
         if title_words and words <= title_words and len(words) >= len(title_words) - 1:
             continue  # the title again, perhaps with a word dropped
@@ -182,9 +190,52 @@ def _fit(ranked: list[_Sentence], scores: dict[int, float], max_chars: int) -> l
     return chosen
 
 
-def _truncate(text: str, max_chars: int) -> str:
-    """`text` cut at a word boundary so that it and an ellipsis fit `max_chars`."""
+def _shortened(ranked: list[_Sentence], scores: dict[int, float], max_chars: int) -> str:
+    """The best sentence cut to fit, unless the cut falls inside a quotation: then a whole
+    sentence that fits and still carries the story, else the best one cut before the quote."""
+    best = ranked[0]
+    cut, inside_quote = _truncate(best.text, max_chars)
+    if not inside_quote:
+        return cut
+    floor = 0.35 * scores[best.index]
+    whole = next((s for s in ranked if len(s.text) <= max_chars and scores[s.index] >= floor),
+                 None)
+    return whole.text if whole else cut
+
+
+def _truncate(text: str, max_chars: int) -> tuple[str, bool]:
+    """`text` cut at a word boundary so that it and an ellipsis fit `max_chars`, never inside
+    a quotation (the cut moves before it); and whether the cut had to move for one."""
     cut = text[:max_chars]
     space = cut.rfind(" ")
-    kept = text[:space].rstrip(" ,;:-–—([{\"'“‘") if space > 0 else ""
-    return kept + ELLIPSIS if kept else ""
+    kept = text[:space] if space > 0 else ""
+    quote = _open_quote(kept)
+    if quote >= 0:
+        kept = kept[:quote]
+    kept = kept.rstrip(" ,;:-–—([{\"'“‘„«")
+    return (kept + ELLIPSIS if kept else ""), quote >= 0
+
+
+def _open_quote(text: str) -> int:
+    """Where the quotation still open at the end of `text` starts, or -1 when none is.
+
+    A ’ inside a word is an apostrophe, not the end of a ‘quote’.
+    """
+    start, closer = -1, ""
+    for index, char in enumerate(text):
+        if start < 0 and char in _OPENERS and (char != "‘" or _starts_quote(text, index)):
+            start, closer = index, _OPENERS[char]
+        elif start >= 0 and char == closer and not _inside_word(text, index):
+            start = -1
+    return start
+
+
+def _starts_quote(text: str, index: int) -> bool:
+    """A ‘ opens a quotation at the start or after a space or an opening bracket."""
+    return index == 0 or text[index - 1] in " \n([—–-"
+
+
+def _inside_word(text: str, index: int) -> bool:
+    """The character at `index` sits between two letters (an apostrophe: don’t, O’Brien)."""
+    return (0 < index < len(text) - 1 and text[index - 1].isalpha()
+            and text[index + 1].isalpha())

@@ -30,6 +30,24 @@ _BLOCKS = ", ".join(
     )
 )
 
+# A link whose text only labels it ("Comments", "Discuss", "Permalink (12)") says nothing
+# when such labels are all its block holds (a Hacker News item's whole body is one).
+_LABEL = (
+    r"\W*(?:\d+\s+)?(?:(?:view|see|show|read|leave an?|add an?|post an?)\s+)?"
+    r"(?:comments?|discuss(?:ion)?|permalink|link|source|via|reply|replies|thread)"
+    r"(?:\s*[(\[]?\d+[)\]]?)?\W*"
+)
+_LINK_LABEL = re.compile(_LABEL, re.IGNORECASE)
+_LABELS_ONLY = re.compile(f"(?:{_LABEL})+", re.IGNORECASE)
+# A closing "Tags: a · b · c" line (or one after a sentence's end): its items are categories.
+_TAG_LINE = re.compile(
+    r"(?:\A|\n|(?<=[.!?…]) )[ \t]*(?:tags|tagged(?: with| as)?|filed under|categories|topics)"
+    r"[ \t]*:[ \t]*([^\n]{1,400})\Z",
+    re.IGNORECASE,
+)
+_TAG_SEPARATORS = re.compile(r"\s*[·•|,;/]\s*")
+_TAG_ITEM_MAX = 40  # longer "items" are prose, not tags
+_WORDY = re.compile(r"[^\W_]")  # a line without a letter or digit (" | ", "* * *") is dropped
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = ("\u200b", "\u2060", "\ufeff", "\u00ad")  # zero-width spaces, soft hyphen
 _STRAY_ZWNJ = re.compile(r"\u200c(?=\s)|(?<=\s)\u200c")  # a joiner beside a space joins nothing
@@ -57,10 +75,24 @@ def html_to_text(html: str) -> str:
     paragraphs = []
     for chunk in flat.split(_PARA):
         lines = (line.strip() for line in chunk.split(_LINE))
-        paragraph = "\n".join(line for line in lines if line)
+        paragraph = "\n".join(line for line in lines if _WORDY.search(line))
         if paragraph:
             paragraphs.append(paragraph)
     return strip_trailers("\n\n".join(paragraphs))
+
+
+def split_tag_line(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` without a closing "Tags: a · b · c" line, and that line's items (else none).
+
+    The line is left alone when an item is too long to be a tag.
+    """
+    match = _TAG_LINE.search(text)
+    if match is None:
+        return text, ()
+    items = tuple(i for i in _TAG_SEPARATORS.split(match.group(1).strip(" .")) if i)
+    if not items or any(len(item) > _TAG_ITEM_MAX for item in items):
+        return text, ()
+    return text[: match.start()].rstrip(), items
 
 
 def normalize_text(text: str) -> str:
@@ -105,6 +137,11 @@ def _markup_text(html: str) -> str:
         return ""
     for node in body.css(_DROP):
         node.decompose()
+    for node in body.css("a"):
+        parent = node.parent
+        if (parent is not None and _LINK_LABEL.fullmatch(node.text(deep=True))
+                and _LABELS_ONLY.fullmatch(parent.text(deep=True))):
+            node.decompose()
     for node in body.css("br"):
         node.replace_with(_LINE)
     for node in body.css(_BLOCKS):

@@ -41,6 +41,7 @@ _FEED_SUMMARIES = {"description": ("text/html", "subtitle"),
                    "dc:description": ("text/html", "subtitle"),
                    "summary": ("text/plain", "summary"),
                    "itunes:summary": ("text/plain", "summary")}
+_MAX_DEPTH = 256  # libxml2's limit without XML_PARSE_HUGE (huge_tree=False)
 _CONTENTS = frozenset(("content", "content:encoded", "fullitem", "body", "xhtml:body"))
 
 
@@ -49,10 +50,14 @@ def parse_fast(body: bytes, url: str, content_type: str = "") -> dict[str, Any] 
 
     Only documents feedparser's strict parser reads without trouble, in RSS 0.9x/2.0,
     RSS 1.0 or Atom 1.0 shape, using only elements whose handling is reproduced here.
+    Raises TooDeep for elements nested past libxml2's limit: no feed nests that deep, and
+    feedparser would spend seconds on it.
     """
     try:
         return _read(body, url, content_type)
-    except Unsupported:
+    except (MemoryError, TooDeep):
+        raise
+    except Exception:  # Unsupported, or an item we fail to read: feedparser reads it instead
         return None
 
 
@@ -82,10 +87,16 @@ def _parse_xml(data: bytes) -> Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
+        if "Excessive depth" in str(error):
+            raise TooDeep(f"elements nested deeper than {_MAX_DEPTH}") from None
         raise Unsupported(f"not well-formed: {error}") from None
     if len(parser.error_log) or root is None:
         raise Unsupported("parser warnings")
     return root
+
+
+class TooDeep(Exception):
+    """The document nests elements deeper than any feed does (an attack on parsers)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -79,6 +81,38 @@ class _TooLarge(Exception):
     pass
 
 
+class HostSlots:
+    """At most `size` fetches per host at once; a host's semaphore lives while it is used."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._gates: dict[str, tuple[asyncio.Semaphore, int]] = {}  # host -> (gate, users)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        """Hold one of the host's slots, waiting as long as it takes."""
+        gate, users = self._gates.get(host) or (asyncio.Semaphore(self._size), 0)
+        self._gates[host] = (gate, users + 1)
+        try:
+            async with gate:
+                yield
+        finally:
+            gate, users = self._gates[host]
+            if users == 1:
+                del self._gates[host]
+            else:
+                self._gates[host] = (gate, users - 1)
+
+
+def _host_of(url: str) -> str:
+    """The host and port a URL connects to, as the connection pool tells hosts apart."""
+    try:
+        parts = urlsplit(url)
+        return f"{(parts.hostname or '').lower()}:{parts.port or ''}"
+    except ValueError:  # a malformed URL: the fetch itself says what is wrong with it
+        return ""
+
+
 class Fetcher:
     """Fetches feed URLs through one pooled session; never raises for network trouble."""
 
@@ -88,6 +122,7 @@ class Fetcher:
         self._is_allowed = is_allowed
         self._resolver = resolver  # the system's by default; tests give names of their own
         self._session: aiohttp.ClientSession | None = None
+        self._hosts = HostSlots(limits.per_host)
 
     async def __aenter__(self) -> Fetcher:
         connector = aiohttp.TCPConnector(
@@ -109,7 +144,15 @@ class Fetcher:
             await self._session.close()
 
     async def fetch(self, url: str, *, etag: str = "", last_modified: str = "") -> FetchResult:
-        """GET a feed, conditionally; errors come back as a FetchResult with a reason."""
+        """GET a feed, conditionally; errors come back as a FetchResult with a reason.
+
+        Waiting for one of the host's `per_host` slots comes first and is not timed: the
+        deadline covers the fetch itself, so slow feeds of a host never time out its others.
+        """
+        async with self._hosts.slot(_host_of(url)):
+            return await self._timed(url, etag, last_modified)
+
+    async def _timed(self, url: str, etag: str, last_modified: str) -> FetchResult:
         try:
             async with asyncio.timeout(self._limits.timeout_s):
                 return await self._follow(url, etag, last_modified)
@@ -149,6 +192,11 @@ class Fetcher:
         if resp.status != 200:
             return replace(head, error=f"HTTP {resp.status} {resp.reason or ''}".strip(),
                            retry_after_s=_retry_after(resp.headers.get("Retry-After")))
+        codings = [c.strip() for c in resp.headers.get("Content-Encoding", "").split(",")
+                   if c.strip() and c.strip().lower() != "identity"]
+        if len(codings) > 1:  # aiohttp undoes one; a second layer could hide a bomb
+            return replace(head, error=f"stacked Content-Encoding ({', '.join(codings)})"
+                                       " is not supported")
         return replace(head, body=await self._read_capped(resp))
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:

@@ -9,16 +9,18 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
-from bot.feeds.fastparse import parse_fast
+from bot.feeds import caps
+from bot.feeds.fastparse import TooDeep, parse_fast
 from bot.feeds.xml_guard import strip_entity_declarations
-from bot.model import Entry, ParsedFeed
+from bot.model import CONTENT_KEY, Entry, ParsedFeed
 
 _TRACKING = re.compile(r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|_gl|"
                        r"ocid|cmpid|at_medium|at_campaign|__twitter_impression", re.IGNORECASE)
@@ -63,16 +65,19 @@ def _parse_xml_feed(body: bytes, url: str, now: datetime, content_type: str,
                     max_entries: int) -> ParsedFeed:
     body = strip_entity_declarations(body, content_type)  # no entity ever expands
     # the lxml path gives feedparser's very result where it can vouch for it, else None
-    doc = parse_fast(body, url, content_type) or _feedparser(body, url, content_type)
+    try:
+        doc = parse_fast(body, url, content_type) or _feedparser(body, url, content_type)
+    except TooDeep as error:
+        raise ParseError(f"not a feed: {error}") from None
     if not doc["entries"] and (doc.get("bozo") or not doc.get("version")):
         reason = doc.get("bozo_exception") or "no feed found"
         raise ParseError(f"not a feed: {reason}")
     feed = doc.get("feed", {})
-    lang = str(feed.get("language", ""))
-    raw = [_xml_entry(e, url, lang, now) for e in doc["entries"]]
+    lang = _text(feed.get("language"))
+    raw, skipped = _each(doc["entries"], lambda e: _xml_entry(e, url, lang, now))
     title = html.unescape(_text(feed.get("title")))  # some feeds escape their title twice
-    return ParsedFeed(title=title, link=_text(feed.get("link")), lang=lang,
-                      entries=_identify(raw, url, max_entries))
+    return _parsed(title, _text(feed.get("link")), lang, _identify(raw, url, max_entries),
+                   skipped)
 
 
 def _feedparser(body: bytes, url: str, content_type: str) -> Any:
@@ -113,16 +118,45 @@ def _parse_json_feed(body: bytes, url: str, now: datetime, max_entries: int) -> 
         doc = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as error:
         raise ParseError(f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise ParseError("not valid JSON: nested too deeply") from None
     version = str(doc.get("version", "")) if isinstance(doc, dict) else ""
     if not version.startswith(_JSON_FEED_VERSIONS) or not isinstance(doc.get("items"), list):
         raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version or no items)")
     lang = _text(doc.get("language"))
-    raw = [_json_entry(item, url, lang, now) for item in doc["items"] if isinstance(item, dict)]
-    return ParsedFeed(title=_text(doc.get("title")), link=_text(doc.get("home_page_url")),
-                      lang=lang, entries=_identify(raw, url, max_entries))
+    raw, skipped = _each(doc["items"], lambda item: _json_entry(item, url, lang, now))
+    return _parsed(_text(doc.get("title")), _text(doc.get("home_page_url")), lang,
+                   _identify(raw, url, max_entries), skipped)
 
 
-def _json_entry(item: Mapping[str, Any], base: str, lang: str, now: datetime) -> dict[str, Any]:
+def _each(items: Iterable[Any], read: Callable[[Any], dict[str, Any]]
+          ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+    """Every item read on its own: one that cannot be read costs itself, never its siblings.
+
+    Returns the items read and, for each one skipped, a one-line reason.
+    """
+    raw: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for number, item in enumerate(items, 1):
+        try:
+            raw.append(read(item))
+        except MemoryError:
+            raise
+        except Exception as error:  # one bad item, whatever its fault, is one item lost
+            skipped.append(f"item {number} skipped: {type(error).__name__}: {error}"[:200])
+    return raw, tuple(skipped)
+
+
+def _parsed(title: str, link: str, lang: str, entries: tuple[Entry, ...],
+            skipped: tuple[str, ...]) -> ParsedFeed:
+    """The feed's own fields within the caps, with its entries."""
+    return ParsedFeed(title=caps.cut_words(title, caps.TITLE), link=caps.cap_link(link),
+                      lang=caps.cap_language(lang), entries=entries, skipped=skipped)
+
+
+def _json_entry(item: Any, base: str, lang: str, now: datetime) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise TypeError(f"an item must be an object, not {type(item).__name__}")
     authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict)
                                       else [])
     return {
@@ -140,14 +174,16 @@ def _json_entry(item: Mapping[str, Any], base: str, lang: str, now: datetime) ->
 
 
 def _identify(raw: Sequence[dict[str, Any]], feed_url: str, limit: int) -> tuple[Entry, ...]:
-    """Give each entry its dedup key; keep the newest `limit`, skip empty ones."""
-    id_counts = Counter(r["id"] for r in raw if r["id"])
+    """Cap each entry's fields, give it its dedup key; keep the newest `limit`, skip empty
+    ones. The one place entries are built: nothing sees a field before its cap."""
+    capped = [_capped(r) for r in raw if r["title"] or r["url"] or r["html"]]
+    counts = _Counts(Counter(r["id"] for r in capped if r["id"]),
+                     Counter(r["url"] for r in capped if r["url"]),
+                     Counter((r["url"], r["title"]) for r in capped if r["url"]))
     entries: list[Entry] = []
     seen: set[str] = set()
-    for r in raw:
-        if not (r["title"] or r["url"] or r["html"]):
-            continue
-        key = _dedup_key(r, id_counts)
+    for r in capped:
+        key = _dedup_key(r, counts)
         if key in seen:
             continue
         seen.add(key)
@@ -158,14 +194,40 @@ def _identify(raw: Sequence[dict[str, Any]], feed_url: str, limit: int) -> tuple
     return tuple(_newest(entries, limit))
 
 
-def _dedup_key(r: Mapping[str, Any], id_counts: Counter[str]) -> str:
-    """Stable entry id unique in the document, else canonical URL, else a content hash."""
+def _capped(r: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry's fields within the caps of bot.feeds.caps."""
+    return {"id": caps.cap_guid(r["id"]), "url": caps.cap_link(r["url"]),
+            "title": caps.cut_words(r["title"], caps.TITLE),
+            "html": caps.cap_content(r["html"]), "author": caps.cap_author(r["author"]),
+            "categories": caps.cap_categories(r["categories"]), "published": r["published"],
+            "lang": caps.cap_language(r["lang"])}
+
+
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    """How often each guid, link and (link, title) pair occurs in one document."""
+
+    ids: Counter[str]
+    urls: Counter[str]
+    pairs: Counter[tuple[str, str]]
+
+
+def _dedup_key(r: Mapping[str, Any], counts: _Counts) -> str:
+    """Stable entry id unique in the document, else canonical URL unique in it, else a hash
+    of title and content.
+
+    "content:" marks items that share guid, link and title with another item of the
+    document (a live blog's updates): only their content tells them apart. "hash:" is
+    every other content hash (no guid and no link, or a shared link with its own title).
+    """
     entry_id, url = str(r["id"]), str(r["url"])
-    if entry_id and id_counts[entry_id] == 1:
+    if entry_id and counts.ids[entry_id] == 1:
         return "id:" + entry_id
-    if url:
+    if url and counts.urls[url] == 1:
         return "url:" + url
     digest = hashlib.sha256(f"{r['title']}\x00{r['html']}".encode()).hexdigest()[:32]
+    if url and counts.pairs[(url, r["title"])] > 1:
+        return CONTENT_KEY + digest
     return "hash:" + digest
 
 
@@ -195,7 +257,10 @@ def _iso_date(value: str, now: datetime) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return _sane(moment.astimezone(UTC), now)
+    try:
+        return _sane(moment.astimezone(UTC), now)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 lies before year 1 in UTC
+        return None
 
 
 def _sane(moment: datetime, now: datetime) -> datetime | None:

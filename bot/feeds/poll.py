@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.enrich.fulltext import main_text
 from bot.enrich.stories import Stories
+from bot.feeds.caps import cap_content
 from bot.feeds.failures import FailurePolicy, FeedFailures
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import ParseError
@@ -46,6 +47,11 @@ class FeedOutcome:
     not_modified: bool = False
     error: str = ""
     unanswered: bool = False  # no HTTP answer: the error is for the log, not for chat
+
+
+def _sha256(body: bytes) -> str:
+    """The body's SHA-256, hex: whether it changed since the last poll."""
+    return hashlib.sha256(body).hexdigest()
 
 
 def next_poll_after_failure(feed: FeedState, failures: int, now: datetime,
@@ -109,7 +115,7 @@ class Poller:
             return await self._failed(feed, f"internal error: {type(error).__name__}", None)
 
     async def _ingest(self, feed: FeedState, result: FetchResult) -> FeedOutcome:
-        body_hash = hashlib.sha256(result.body).hexdigest()
+        body_hash = await asyncio.to_thread(_sha256, result.body)  # 5 MiB: not on the loop
         if body_hash == feed.body_hash:
             await self._fetched(feed, result, body_hash, "")
             return FeedOutcome(feed, not_modified=True)
@@ -117,6 +123,9 @@ class Poller:
         parsed = await self._worker.parse(result.body, result.final_url or feed.url, now=now,
                                           content_type=result.content_type,
                                           max_entries=self._settings.max_entries)
+        if parsed.skipped:
+            log.warning("feed %s: %d unreadable items skipped; the first: %s", feed.url,
+                        len(parsed.skipped), parsed.skipped[0])
         keys = [entry.dedup_key for entry in parsed.entries]
         known = await self._store.articles.known_keys(feed.id, keys)
         fresh = [entry for entry in parsed.entries if entry.dedup_key not in known]
@@ -151,7 +160,7 @@ class Poller:
             except ParseError as error:
                 log.info("full text of %s not extracted: %s", entry.url, error)
                 return entry
-            return replace(entry, content_html=text) if text else entry
+            return replace(entry, content_html=cap_content(text)) if text else entry
 
         return list(await asyncio.gather(*(one(entry) for entry in entries)))
 

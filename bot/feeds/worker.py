@@ -107,14 +107,17 @@ class ParseWorker:
         else:
             slot = await self._free.get()
         try:
-            slot.conn.send((task, args))
-            kind, value = await asyncio.wait_for(_receive(slot.conn), self._deadline_s)
+            kind, value = await asyncio.wait_for(_exchange(slot.conn, (task, args)),
+                                                 self._deadline_s)
         except TimeoutError:
             slot = self._replace(slot)
             raise ParseError(f"parsing took longer than {self._deadline_s:g} s") from None
         except (EOFError, OSError):
             slot = self._replace(slot)
             raise ParseError("the parser process died (too much memory?)") from None
+        except asyncio.CancelledError:
+            slot = self._replace(slot)  # its pipe may hold half a task or an unread reply
+            raise
         finally:
             self._free.put_nowait(slot)
         if kind != "ok":
@@ -127,6 +130,17 @@ class ParseWorker:
         _stop(slot)
         self._slots.remove(slot)
         return self._start()
+
+
+async def _exchange(conn: Connection, message: tuple[Callable[..., Any], tuple[Any, ...]]
+                    ) -> tuple[str, Any]:
+    """Send a task and wait for its reply, never blocking the loop.
+
+    A task of megabytes fills the pipe, and a worker still starting reads nothing for
+    seconds: the send happens beside the loop, not on it.
+    """
+    await asyncio.to_thread(conn.send, message)
+    return await _receive(conn)
 
 
 async def _receive(conn: Connection) -> tuple[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -75,11 +76,31 @@ def compile_regex(pattern: str) -> Regex:
         compiled: Regex = re2.compile(pattern, options)
     except re2.error as exc:
         reason = exc.args[0].decode("utf-8", "replace") if exc.args else "refused"
-        note = f": {reason} (RE2 has no backreferences or lookaround)"
-        raise TermError("invalid regex", note) from None
+        raise TermError("invalid regex", f": {reason}{_regex_hint(reason)}") from None
     except UnicodeEncodeError:
         raise TermError("invalid character in regex") from None
     return compiled
+
+
+# What RE2's message means for someone who wrote the pattern: (message pattern, hint).
+_REGEX_HINTS = tuple((re.compile(pattern), hint) for pattern, hint in (
+    (r"missing \)", "an unbalanced '(': close it, or write \\( for a literal one"),
+    (r"unexpected \)", "a ')' with no '(': write \\) for a literal one"),
+    (r"missing \]", "an unclosed '[': close it, or write \\[ for a literal one"),
+    (r"invalid escape sequence: \\[1-9]", "RE2 has no backreferences"),
+    (r"invalid perl operator: \(\?<[=!]", "RE2 has no lookbehind"),
+    (r"invalid perl operator: \(\?[=!]", "RE2 has no lookahead"),
+    (r"no argument for repetition", "*, + and ? repeat what comes before them: "
+                                    "write \\* for a literal one"),
+))
+
+
+def _regex_hint(reason: str) -> str:
+    """A hint for RE2's error `reason` (" (...)"), or "" when the reason says it all."""
+    for pattern, hint in _REGEX_HINTS:
+        if pattern.match(reason):
+            return f" ({hint})"
+    return ""
 
 
 def _has_open_slash(pattern: str) -> bool:

@@ -11,6 +11,10 @@ from pathlib import Path
 from bot.store.db import DatabaseError
 
 
+class BackupError(DatabaseError):
+    """The backup's target can't be written; the message names it and says why."""
+
+
 def backup_database(source: Path, target: Path) -> int:
     """Copy `source` to `target` while other connections may write; returns the page count.
 
@@ -19,19 +23,42 @@ def backup_database(source: Path, target: Path) -> int:
     """
     if not source.is_file():
         raise DatabaseError(f"{source}: no database to back up")
+    if target.is_dir():
+        raise BackupError(f"{target}: is a folder; name the backup file, e.g. "
+                          f"{target / source.name}")
     if target.resolve() == source.resolve():
         raise DatabaseError(f"{target}: the backup can't overwrite the live database")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not _is_database(target):
+        raise BackupError(f"{target}: exists and is not a database: refusing to overwrite it")
     partial = target.with_name(target.name + ".partial")
     try:
+        _create(partial)
         pages = _copy(source, partial)
         os.replace(partial, target)
+    except OSError as error:
+        raise BackupError(f"{target}: can't write the backup: {error.strerror}") from None
     except sqlite3.Error as error:
-        raise DatabaseError(f"{source}: backup failed: {error}") from None
+        raise BackupError(f"{source} -> {target}: backup failed: {error}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
     return pages
+
+
+def _is_database(path: Path) -> bool:
+    """Whether `path` starts as an SQLite database does (an earlier backup may be replaced)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _create(path: Path) -> None:
+    """Create `path` (and its folders) empty, so that an unwritable target fails with its
+    own reason (sqlite3 would only say "unable to open database file")."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.open("wb").close()
 
 
 def _copy(source: Path, target: Path) -> int:

@@ -102,7 +102,10 @@ class Database:
 @asynccontextmanager
 async def open_database(path: Path) -> AsyncIterator[Database]:
     """Open (creating if needed) and migrate the database; close it on exit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot create its folder: {error.strerror}") from None
     try:
         conn = await aiosqlite.connect(path)
     except sqlite3.Error as error:

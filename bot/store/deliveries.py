@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ class PendingDigest:
     created: datetime
     more: int
     items: tuple[PendingItem, ...]
+    more_from: tuple[tuple[str, int], ...] = ()
 
 
 class DeliveryStore:
@@ -44,10 +46,10 @@ class DeliveryStore:
         """
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO digests (channel_id, slot, title, created, more) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO digests (channel_id, slot, title, created, more, more_from) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (digest.channel_id, to_ts(slot), digest.title, to_ts(digest.created),
-                 digest.more))
+                 digest.more, json.dumps(digest.more_from)))
             digest_id = cursor.lastrowid
             rows = []
             for position, item in enumerate(digest.items):
@@ -66,7 +68,8 @@ class DeliveryStore:
     async def pending(self) -> list[PendingDigest]:
         """Unfinished digests, oldest first, with the items not yet sent."""
         digests = await self._db.fetchall(
-            "SELECT id, channel_id, title, created, more FROM digests WHERE done IS NULL "
+            "SELECT id, channel_id, title, created, more, more_from FROM digests "
+            "WHERE done IS NULL "
             "ORDER BY created, id")
         result = []
         for row in digests:
@@ -78,7 +81,9 @@ class DeliveryStore:
             result.append(PendingDigest(
                 id=row["id"], channel_id=row["channel_id"], title=row["title"],
                 created=created, more=row["more"],
-                items=tuple(PendingItem(r[0], r[1]) for r in items)))
+                items=tuple(PendingItem(r[0], r[1]) for r in items),
+                more_from=tuple((str(name), int(count))
+                                for name, count in json.loads(row["more_from"]))))
         return result
 
     async def mark_sent(self, digest_id: int, positions: list[int], message_id: str,

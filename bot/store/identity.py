@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from bot.model import Entry
+from bot.model import CONTENT_KEY, Entry
 from bot.store.db import Database, to_ts
 
 RECENT = timedelta(days=2)  # a title seen this recently without (or with a re-tagged) link
@@ -28,6 +28,9 @@ class IdentityStore:
 
     Feeds that change their guids every fetch, or put ever-different parameters on their
     links, or give neither guid nor link, would otherwise post the same story again.
+    Items keyed by their content (several items of one document share guid, link and
+    title, like a live blog's updates) are not judged by link and title: they would all
+    look like the first.
     """
 
     def __init__(self, db: Database) -> None:
@@ -41,8 +44,9 @@ class IdentityStore:
         same_link = await self._stored_links(feed_id, [e.url for e in entries if e.url])
         lately = await self._recent_pages(feed_id, now - RECENT)
         return [e for e in entries
-                if (e.url, title_key(e.title)) not in same_link
-                and not (e.title and (page_key(e.url), title_key(e.title)) in lately)]
+                if e.dedup_key.startswith(CONTENT_KEY)  # link and title name several items
+                or ((e.url, title_key(e.title)) not in same_link
+                    and not (e.title and (page_key(e.url), title_key(e.title)) in lately))]
 
     async def _stored_links(self, feed_id: int, urls: Sequence[str]) -> set[tuple[str, str]]:
         found: set[tuple[str, str]] = set()

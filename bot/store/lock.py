@@ -22,26 +22,59 @@ def lock_path(database: Path) -> Path:
 
 @contextlib.contextmanager
 def instance_lock(database: Path) -> Iterator[None]:
-    """Hold the database's run lock, or raise InstanceLocked at once.
+    """Hold the database's run lock, or raise InstanceLocked at once; remove the file after.
 
-    The operating system drops the lock when the process ends, however it ends (kill -9
-    included), so a crash never leaves a stale lock behind.
+    The lock is the operating system's (flock), not the file's existence: it goes away when
+    the process ends, however it ends (kill -9 included), so a file left behind by a crash is
+    simply taken over. On a normal stop (SIGINT and SIGTERM included) the file is removed
+    while still locked.
     """
     path = lock_path(database)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InstanceLocked(
-                f"{database} is in use by another `newsbot run` (pid {_holder(fd)}); "
-                "stop it first, or give this one its own [bot] database") from None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _acquire(path, database)
+    except OSError as error:
+        raise DatabaseError(f"{path}: cannot create the run lock: {error.strerror}") from None
+    try:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         yield
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
         os.close(fd)
+
+
+def _acquire(path: Path, database: Path) -> int:
+    """Open and lock `path`; returns its descriptor.
+
+    A holder that stops removes the file after another process opened it but before that
+    one got the lock: then the lock is on a file no longer at `path`, so it opens `path`
+    again (else two processes could each hold "the" lock).
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise InstanceLocked(
+                f"{database} is in use by another `newsbot run` (pid {holder}); "
+                "stop it first, or give this one its own [bot] database") from None
+        if _is_at(fd, path):
+            return fd
+        os.close(fd)
+
+
+def _is_at(fd: int, path: Path) -> bool:
+    """Whether the open file `fd` is still the file at `path`."""
+    try:
+        named = path.stat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
 
 
 def _holder(fd: int) -> str:

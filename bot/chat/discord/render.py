@@ -168,7 +168,8 @@ def render_view_discord(
             messages[-1] = DiscordMessage(messages[-1].content, group)
         else:
             messages.append(DiscordMessage("", group))
-    more = fit_escaped(more_text(view.more), limits.content, escape_discord) if view.more else ""
+    more_line = more_text(view.more, view.more_from)
+    more = fit_escaped(more_line, limits.content, escape_discord) if view.more else ""
     return _with_more(messages, more, limits.content)
 
 

@@ -98,7 +98,8 @@ def _blocks(view: View, limit: int) -> list[Block]:
         blocks += [(line, None) for line in lines]
     blocks += [(fit_item_html(item, limit), index) for index, item in enumerate(view.items)]
     if view.more > 0:
-        more = fit_escaped(more_text(view.more), limit - telegram_len("<i></i>"), escape, utf16_len)
+        more = fit_escaped(more_text(view.more, view.more_from), limit - telegram_len("<i></i>"),
+                           escape, utf16_len)
         blocks.append((f"<i>{more}</i>", None))
     return [b for b in blocks if _TAG.sub("", b[0]).strip()]
 

@@ -1,0 +1,70 @@
+"""Commands load only what they use: no chat platform's library unless the bot runs, and
+almost nothing for `--help` (benchmarks/startup.py times the difference)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.store.store import open_store
+
+IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| *(\S+)$", re.MULTILINE)
+PLATFORM_PACKAGES = {"discord", "telegram", "trafilatura"}
+HEAVY_PACKAGES = PLATFORM_PACKAGES | {"aiohttp", "numpy", "wordllama", "pydantic", "rich",
+                                      "apscheduler", "feedparser", "lxml", "aiosqlite"}
+CONFIG = """\
+[discord]
+[telegram]
+[[channels]]
+id = "console"
+"""
+
+
+def imported_modules(*args: str) -> set[str]:
+    """Every module a whole `newsbot ARGS...` process imports, as `-X importtime` lists them;
+    both chat platforms are configured and have their tokens."""
+    env = {**os.environ, "DISCORD_TOKEN": "token", "TELEGRAM_TOKEN": "123:token"}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", *args],
+                          capture_output=True, text=True, timeout=60, check=False, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return set(IMPORTED.findall(done.stderr))
+
+
+def packages(modules: set[str]) -> set[str]:
+    """The top-level packages of these modules."""
+    return {module.split(".")[0] for module in modules}
+
+
+@pytest.mark.slow
+def test_help_imports_argparse_and_the_cli_only() -> None:
+    """`newsbot --help` loads none of our heavy parts and no heavy library."""
+    modules = imported_modules("--help")
+    assert {m for m in modules if packages({m}) == {"bot"}} <= {"bot", "bot.operations"}
+    assert not packages(modules) & HEAVY_PACKAGES
+
+
+@pytest.fixture
+async def config(write_config: Callable[[str], Path]) -> Path:
+    """A config with Discord and Telegram on, and its database already made."""
+    path = write_config(CONFIG)
+    async with open_store(load_config(path).database):
+        return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["check"], ["status"], ["status", "--json"],
+                                     ["digest"], ["search", "anything"]])
+def test_commands_that_never_chat_leave_the_platforms_out(config: Path,
+                                                                command: list[str]) -> None:
+    """check, status, digest and search (with a database to read) import neither
+    discord.py, python-telegram-bot nor trafilatura, even with both platforms configured."""
+    modules = imported_modules("-c", str(config), *command)
+    assert "bot.app" in modules  # the command did open the core
+    assert not packages(modules) & PLATFORM_PACKAGES
