@@ -1,4 +1,5 @@
-"""Which addresses a feed fetch may connect to: no loopback, private or metadata targets."""
+"""Where a feed fetch may connect: public addresses on web ports; private and metadata ones
+only when the config allows each."""
 
 from __future__ import annotations
 
