@@ -86,6 +86,7 @@ async def test_feed_add_refuses_a_closed_port(core: Core) -> None:
     assert await core.store.feeds.active_feeds() == []
 
 
+@pytest.mark.slow
 async def test_feed_add_refuses_a_feed_that_does_not_parse(core: Core,
                                                            feed_server: FeedServer) -> None:
     """A link served as a feed whose document can't be read is refused with the parser's

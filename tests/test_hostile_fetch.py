@@ -244,6 +244,7 @@ async def test_huge_headers_are_refused(headers: list[str]) -> None:
     assert error == "the response headers were too large or malformed"
 
 
+@pytest.mark.slow
 async def test_stacked_content_encodings_are_refused_unread() -> None:
     """`Content-Encoding: gzip, gzip` (a bomb inside a gzip): refused, the inner layer never
     inflated."""

@@ -201,6 +201,7 @@ def _fields(article: Article) -> str:
                      *article.tags])
 
 
+@pytest.mark.slow
 async def test_external_entity_never_reads_a_local_file(tmp_path: Path,
                                                         feed_server: FeedServer) -> None:
     """XXE: an entity naming a local file never brings its content into any stored field."""
@@ -220,6 +221,7 @@ async def test_external_entity_never_reads_a_local_file(tmp_path: Path,
     '<!DOCTYPE rss [<!ENTITY % remote SYSTEM "{canary}"> %remote;]>',
     '<!DOCTYPE rss [<!ENTITY remote SYSTEM "{canary}">]>',
 ])
+@pytest.mark.slow
 async def test_external_dtd_or_entity_is_never_fetched(tmp_path: Path, feed_server: FeedServer,
                                                        prolog: str) -> None:
     """An external DTD, parameter entity or entity URL: the loopback canary gets no request,
