@@ -275,7 +275,8 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
     for channel in status.channels:
         when = f"{channel.next_digest:%Y-%m-%d %H:%M} UTC" if channel.next_digest else "never"
         paused = f" paused: {channel.paused}" if channel.paused else ""
-        out.print(f"{channel.id}: next digest {when} ({channel.digest}){paused}")
+        failed = f" failed digests: {channel.failed_digests}" if channel.failed_digests else ""
+        out.print(f"{channel.id}: next digest {when} ({channel.digest}){paused}{failed}")
     return 0
 
 

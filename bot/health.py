@@ -56,6 +56,7 @@ class ChannelHealth:
     filter: str
     next_digest: datetime | None
     paused: str
+    failed_digests: int = 0  # digests given up because the platform kept refusing a message
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,7 @@ async def collect_status(store: Store, digests: DigestService, now: datetime) ->
                    disabled=f.disabled)
         for f in await store.feeds.active_feeds())
     channels = []
+    failed = await store.deliveries.failed_counts()
     for channel in await digests.channels():
         try:
             upcoming = parse_schedule(channel.digest, channel.timezone).next_after(now)
@@ -131,7 +133,8 @@ async def collect_status(store: Store, digests: DigestService, now: datetime) ->
         channels.append(ChannelHealth(
             id=channel.id, digest=channel.digest, timezone=channel.timezone,
             filter=channel.filter, next_digest=upcoming,
-            paused=await store.channels.paused_reason(channel.id)))
+            paused=await store.channels.paused_reason(channel.id),
+            failed_digests=failed.get(channel.id, 0)))
     return Status(now=now, bot=await _bot_health(store, feeds, now), articles=sum(counts.values()),
                   feeds=feeds, channels=tuple(channels))
 

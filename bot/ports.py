@@ -18,6 +18,11 @@ class ChannelGone(Exception):
     """The platform says the bot can no longer post there (deleted, blocked, no rights)."""
 
 
+class MessageRefused(Exception):
+    """The platform refuses a digest message for good (a 4xx other than 429 that retrying
+    won't change), even as plain text; the text is the platform's reason in one line."""
+
+
 class Sender(Protocol):
     """A chat platform that can post digests (console, Discord, Telegram)."""
 
@@ -25,4 +30,8 @@ class Sender(Protocol):
         """Whether channel ids of this form belong to this platform."""
 
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
-        """Post a digest; call `sent(item_indices, message_id)` after each message."""
+        """Post a digest; call `sent(item_indices, message_id)` after each message.
+
+        ChannelGone when the bot can't post there any more; MessageRefused when a message is
+        refused for good, also as plain text; any other error is worth another round.
+        """

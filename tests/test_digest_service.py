@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest.service import DigestService
+from bot.digest.service import REFUSED_ROUNDS, DigestService
 from bot.enrich.stories import Stories
 from bot.model import Channel, Digest, FeedSpec, NewArticle
-from bot.ports import ChannelGone, SentCallback
+from bot.ports import ChannelGone, MessageRefused, SentCallback
 from bot.store.store import Store, open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -27,6 +27,8 @@ class RecordingSender:
     digests: list[Digest] = field(default_factory=list)
     crash_before_mark: int | None = None  # message number whose mark never happens
     gone: bool = False
+    refuse: str = ""  # the reason it refuses every digest with stories, for good
+    refused: int = 0  # how many digests it refused
 
     def handles(self, channel_id: str) -> bool:
         return channel_id == "console"
@@ -34,6 +36,9 @@ class RecordingSender:
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         if self.gone:
             raise ChannelGone("Missing Access")
+        if self.refuse and digest.items:
+            self.refused += 1
+            raise MessageRefused(self.refuse)
         self.titles.append(digest.title)
         self.digests.append(digest)
         for index, item in enumerate(digest.items):
@@ -207,3 +212,37 @@ async def test_empty_digest_can_say_nothing_new(rig: Rig) -> None:
     await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
     assert await rig.service(channel, sender).run_due() == 1
     assert sender.titles == ["News digest — Wed 25 Nov 2026: nothing new since the last digest"]
+
+
+async def test_refused_digest_fails_after_the_bound_and_tells_once(rig: Rig) -> None:
+    """A digest refused for good is tried REFUSED_ROUNDS rounds, then failed: it leaves the
+    outbox, is never tried again, and exactly one notice tells the channel why."""
+    sender = RecordingSender(refuse="Telegram: Bad Request: can't parse entities")
+    service = rig.service(CHANNEL, sender)
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(2)
+    for _ in range(REFUSED_ROUNDS + 2):
+        await service.run_due()
+    assert sender.refused == REFUSED_ROUNDS
+    assert await rig.store.deliveries.pending() == []
+    assert await rig.store.deliveries.failed_counts() == {"console": 1}
+    assert sender.titles == ["A digest message could not be posted here: Telegram: Bad "
+                             "Request: can't parse entities. Its stories were skipped; the "
+                             "next digest comes as usual."]
+
+
+async def test_refusal_below_the_bound_keeps_the_digest_for_the_next_round(rig: Rig) -> None:
+    """One refused round leaves the digest in the outbox; once accepted it is delivered
+    whole, with no notice and nothing failed."""
+    sender = RecordingSender(refuse="Discord: 400 Invalid Form Body")
+    service = rig.service(CHANNEL, sender)
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(2)
+    await service.run_due()
+    kept = await rig.store.deliveries.pending()
+    sender.refuse = ""
+    await service.run_due()
+    assert [p.channel_id for p in kept] == ["console"] and sender.refused == 1
+    assert len(sender.sent_ids) == 2 and await rig.store.deliveries.pending() == []
+    assert await rig.store.deliveries.failed_counts() == {}
+    assert not any(t.startswith("A digest message") for t in sender.titles)

@@ -13,6 +13,7 @@ from bot.app import Core, open_core, utc_now
 from bot.chat.adapter import PlatformError
 from bot.chat.discord.adapter import DiscordAdapter
 from bot.config import load_config
+from bot.digest.service import REFUSED_ROUNDS
 from tests.conftest import FIXTURES, wait_until
 from tests.fakes.discord_gateway import HEARTBEAT
 from tests.fakes.discord_permissions import EMBED_LINKS, MANAGE_CHANNELS, MANAGE_GUILD, VIEW_CHANNEL
@@ -257,6 +258,60 @@ async def test_retried_digest_is_not_posted_twice(rig: Rig) -> None:
     assert len(rig.fake.channel_messages(rig.news.id)) == 3
     assert marked[:3] == marked[3:]
     assert [i for indices, _ in marked[:3] for i in indices] == list(range(25))
+
+
+def message_posts(rig: Rig) -> list[int]:
+    """The HTTP status of each message the bot tried to post, in order."""
+    return [r.status for r in rig.fake.requests
+            if r.method == "POST" and r.path.endswith("/messages")]
+
+
+async def test_refused_message_is_delivered_as_plain_text(rig: Rig) -> None:
+    """A message Discord refuses with 50035 Invalid Form Body is posted once more as plain
+    content without embeds: its stories' titles and links, marked sent, nothing failed."""
+    channel = await rig.core.digests.channel(rig.channel_id)
+    digest = await rig.core.digests.compose(channel, utc_now())
+    urls = [item.article.url for item in digest.items]
+    rig.fake.refuse_messages_containing(urls[0])
+    await rig.core.digests.post_now(rig.channel_id)
+    plain, *rest = rig.fake.channel_messages(rig.news.id)
+    assert message_posts(rig) == [400, 200, 200, 200]
+    assert plain.embeds == [] and plain.allowed_mentions == {"parse": []}
+    assert all(f"<{url}>" in plain.content for url in urls[:10])
+    assert [len(m.embeds) for m in rest] == [10, 5]
+    assert await rig.core.store.deliveries.pending() == []
+    assert await rig.core.store.deliveries.failed_counts() == {}
+
+
+async def test_message_refused_even_as_plain_text_fails_with_one_notice(rig: Rig) -> None:
+    """A message refused with embeds and as plain content is tried REFUSED_ROUNDS rounds;
+    then the digest fails, is not tried again, and one notice in the channel says why."""
+    channel = await rig.core.digests.channel(rig.channel_id)
+    digest = await rig.core.digests.compose(channel, utc_now())
+    rig.fake.refuse_messages_containing(digest.items[0].article.url, plain_too=True)
+    await rig.core.digests.post_now(rig.channel_id)
+    for _ in range(REFUSED_ROUNDS + 1):
+        await rig.core.digests.deliver_pending()
+    [notice] = rig.fake.channel_messages(rig.news.id)
+    assert message_posts(rig) == [400, 400] * REFUSED_ROUNDS + [200]
+    assert notice.content.startswith("**A digest message could not be posted here: Discord: "
+                                     "400 Invalid Form Body In content: Must be 2000 or fewer "
+                                     "in length. Its stories were skipped")
+    assert await rig.core.store.deliveries.pending() == []
+    assert await rig.core.store.deliveries.failed_counts() == {rig.channel_id: 1}
+
+
+async def test_refused_forum_post_is_posted_as_plain_text(rig: Rig) -> None:
+    """A forum post Discord refuses is created once more with plain content."""
+    forum_id = f"discord:{rig.forum.id}"
+    await rig.core.store.channels.set_setting(forum_id, "max_items", 3, utc_now())
+    channel = await rig.core.digests.channel(forum_id)
+    digest = await rig.core.digests.compose(channel, utc_now())
+    rig.fake.refuse_messages_containing(digest.items[0].article.url)
+    await rig.core.digests.post_now(forum_id)
+    [post] = [m for m in rig.fake.messages if m.source == "forum_post"]
+    assert post.embeds == [] and f"<{digest.items[0].article.url}>" in post.content
+    assert await rig.core.store.deliveries.pending() == []
 
 
 async def test_forbidden_channel_is_paused(rig: Rig) -> None:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.chat.discord.render import DiscordLimits, render_discord
+from bot.chat.discord.render import DiscordLimits, plain_content, render_discord
 from bot.chat.render_plain import render_plain
 from bot.chat.sanitize import telegram_len
-from bot.chat.telegram.render import render_telegram
+from bot.chat.telegram.render import plain_text_of, render_telegram
 from bot.model import Article, Digest, DigestItem, Link, Reply
 
 NOW = datetime(2024, 5, 1, 14, 5, tzinfo=UTC)
@@ -357,3 +357,26 @@ def test_more_line_with_hostile_long_feed_names_fits_every_limit() -> None:
     for message in render_discord(digest, DiscordLimits(content=120)):
         assert len(message.content) <= 120
         assert "@everyone" not in message.content
+
+
+def test_telegram_plain_text_drops_markup_and_writes_links_out() -> None:
+    """The plain-text variant of a Telegram message has no tags or entities, writes each
+    link after its text, keeps mentions defused, and leaves links out past the limit."""
+    digest = make_digest(make_item(title="Tariffs <cut> & @pm", url="https://x.example/1"))
+    [html] = render_telegram(digest)
+    text = plain_text_of(html)
+    assert "1. Tariffs <cut> & @\u200bpm (https://x.example/1)" in text
+    assert "<b>" not in text and "&amp;" not in text
+    assert "https://" not in plain_text_of(html, limit=telegram_len(html))
+
+
+def test_discord_plain_content_has_titles_and_links_within_the_limit() -> None:
+    """The plain variant of a Discord message is content alone: every title and link, the
+    summaries only while they fit, never past the limit."""
+    items = [make_item(title=f"Story {n}", url=f"https://x.example/{n}", summary="Words " * 60)
+             for n in range(10)]
+    [message] = render_discord(make_digest(*items))
+    text = plain_content(message)
+    assert all(f"Story {n}\n<https://x.example/{n}>" in text for n in range(10))
+    assert len(text) <= DiscordLimits().content and "Words" not in text
+    assert "Words" in plain_content(message, limit=100_000)

@@ -118,6 +118,22 @@ async def test_outbox_keeps_unsent_items_until_marked(tmp_path: Path) -> None:
         assert await store.articles.undelivered("console", [feed.id], since=None, limit=9) == []
 
 
+async def test_refused_digest_counts_rounds_then_fails_out_of_the_outbox(tmp_path: Path) -> None:
+    """Refused rounds are counted per digest; a digest marked failed leaves the outbox, keeps
+    its reason and is counted per channel."""
+    async with open_store(tmp_path / "news.db") as store:
+        await store.channels.ensure("console", NOW)
+        digest_id = await store.deliveries.enqueue(Digest("console", "t", NOW), NOW)
+        rounds = [await store.deliveries.count_refusal(digest_id, f"no {n}") for n in (1, 2)]
+        assert [p.id for p in await store.deliveries.pending()] == [digest_id]
+        await store.deliveries.mark_failed(digest_id, "no 2", NOW)
+        row = await store.db.fetchone(
+            "SELECT refusals, failed_reason FROM digests WHERE id = ?", (digest_id,))
+        assert rounds == [1, 2] and row is not None and tuple(row) == (2, "no 2")
+        assert await store.deliveries.pending() == []
+        assert await store.deliveries.failed_counts() == {"console": 1}
+
+
 async def test_config_sync_removes_dropped_feeds(tmp_path: Path) -> None:
     """A feed dropped from the config file stops being active; its articles stay."""
     async with open_store(tmp_path / "news.db") as store:

@@ -24,6 +24,7 @@ from bot.chat.telegram.flood import (
     FloodRetries,
 )
 from bot.config import Config, TelegramSection, load_config
+from bot.digest.service import REFUSED_ROUNDS
 from bot.model import FeedSpec, NewArticle
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_server import FakeTelegram
@@ -313,6 +314,66 @@ async def test_retry_after_beyond_the_wait_cap_is_not_waited_out(
     assert [p.channel_id for p in kept] == [channel_id]
     assert f"flood control in {channel_id} after 1 tries and 0 s waited" in caplog.text
     assert not [r for r in caplog.records if "waiting" in r.getMessage()]
+
+
+CANT_PARSE = "Bad Request: can't parse entities: unsupported start tag \"x\" at byte offset 3"
+
+
+async def test_message_refused_as_html_is_delivered_as_plain_text(
+        world: World, open_bot: OpenBot) -> None:
+    """A message Telegram refuses with "can't parse entities" is sent once more without a
+    parse mode: the same stories, links written out, marked sent, nothing failed."""
+    fake, channel_id = world.fake, f"telegram:{world.group.id}"
+    fake.refuse_text(STORIES[0][0], CANT_PARSE)
+    async with open_bot(channel_config(channel_id)) as (core, _):
+        digest = await core.digests.post_now(channel_id)
+        pending = await core.store.deliveries.pending()
+        failed = await core.store.deliveries.failed_counts()
+    [message] = fake.sent_to(world.group.id)
+    assert sends_to(fake, world.group) == [400, 200]
+    assert message.parse_mode is None and message.link_preview_disabled
+    assert numbered(message.text) == list(range(1, len(digest.items) + 1))
+    assert f"{STORIES[0][0]} (https://news.example.org/0)" in message.text
+    assert "<b>" not in message.text and "&amp;" not in message.text
+    assert pending == [] and failed == {}
+
+
+async def test_message_refused_even_as_plain_text_fails_once_with_one_notice(
+        world: World, open_bot: OpenBot) -> None:
+    """A message refused as HTML and as plain text is tried REFUSED_ROUNDS rounds, then its
+    digest fails: out of the outbox, never tried again, and one notice says why."""
+    fake, channel_id = world.fake, f"telegram:{world.group.id}"
+    fake.refuse_text(STORIES[0][0], CANT_PARSE, plain_too=True)
+    async with open_bot(channel_config(channel_id)) as (core, _):
+        await core.digests.post_now(channel_id)
+        for _ in range(REFUSED_ROUNDS + 1):
+            await core.digests.deliver_pending()
+        pending = await core.store.deliveries.pending()
+        failed = await core.store.deliveries.failed_counts()
+    assert sends_to(fake, world.group) == [400, 400] * REFUSED_ROUNDS + [200]
+    [notice] = fake.sent_to(world.group.id)
+    assert notice.text.startswith("A digest message could not be posted here: Telegram: "
+                                  "Can't parse entities: unsupported start tag")
+    assert pending == [] and failed == {channel_id: 1}
+
+
+async def test_message_created_behind_a_502_is_posted_again(
+        world: World, open_bot: OpenBot) -> None:
+    """Telegram creates the message but answers 502: the Bot API gives no way to tell, so
+    the digest stays in the outbox and the next round posts it again (at least once, as the
+    README says); it is a transient error, never a failure."""
+    fake, channel_id = world.fake, f"telegram:{world.group.id}"
+    fake.fail_after_next("sendMessage", 502)
+    async with open_bot(channel_config(channel_id)) as (core, _):
+        await core.digests.post_now(channel_id)
+        kept = await core.store.deliveries.pending()
+        await core.digests.deliver_pending()
+        pending = await core.store.deliveries.pending()
+        failed = await core.store.deliveries.failed_counts()
+    first, again = fake.sent_to(world.group.id)
+    assert sends_to(fake, world.group) == [502, 200] and first.text == again.text
+    assert [p.channel_id for p in kept] == [channel_id]
+    assert pending == [] and failed == {}
 
 
 @pytest.mark.parametrize(("where", "reason"), [

@@ -198,6 +198,9 @@ class Commands:
                 if channel.paused:
                     lines.append(f"Paused: {channel.paused}. Fix the bot's access, then "
                                  "/subscribe (or /feed add) resumes it.")
+                if channel.failed_digests:
+                    lines.append(f"Failed digests here: {channel.failed_digests} (a message "
+                                 "the platform kept refusing; the log says why).")
         return Reply(text="\n".join(lines))
 
 

@@ -13,7 +13,7 @@ from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.enrich.stories import Stories
 from bot.filters.parse import Filter, FilterError, parse_filter
 from bot.model import Article, Channel, Digest, DigestItem, FeedState, Link
-from bot.ports import ChannelGone, Clock, Sender
+from bot.ports import ChannelGone, Clock, MessageRefused, Sender
 from bot.store.deliveries import PendingDigest
 from bot.store.store import Store
 
@@ -22,6 +22,7 @@ CANDIDATES = 300  # newest stories considered per digest (a digest shows ten)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RELATED_PER_ITEM = 2
 BREAKING_GAP = timedelta(minutes=5)  # at most one breaking-news post per channel this often
+REFUSED_ROUNDS = 3  # rounds a platform may refuse a digest message for good before it fails
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +123,15 @@ class DigestService:
         return replace(item, related=links)
 
     async def run_due(self) -> int:
-        """Post breaking news and every due digest; returns how many posts went out."""
+        """Send what earlier rounds left in the outbox (each digest tried once a round), then
+        breaking news and every due digest; returns how many posts went out."""
         now = self._clock()
         self._new_round()
-        sent = await self.run_breaking(now)
+        sent = await self.deliver_pending()
+        sent += await self.run_breaking(now)
         for due in await self.due(now):
             sent += await self._post(due.channel, await self.compose(due.channel, now), due.slot)
-        return sent + await self.deliver_pending()
+        return sent
 
     async def post_now(self, channel_id: str) -> Digest:
         """Compose and deliver this channel's digest right away (the `digest` command)."""
@@ -205,12 +208,30 @@ class DigestService:
             log.warning("channel %s paused: %s", digest.channel_id, error)
             await self._store.channels.set_paused(digest.channel_id, str(error))
             return 0
+        except MessageRefused as error:
+            await self._refused(digest_id, digest.channel_id, str(error))
+            return 0
         except Exception:
             log.exception("delivering a digest to %s failed; it stays in the outbox",
                           digest.channel_id)
             return 0
         await self._store.deliveries.finish(digest_id, self._clock())
         return 1
+
+    async def _refused(self, digest_id: int, channel_id: str, reason: str) -> None:
+        """Count a refused round; at REFUSED_ROUNDS the digest fails and, once, the channel's
+        moderators are told why (a failed digest is never tried again)."""
+        rounds = await self._store.deliveries.count_refusal(digest_id, reason)
+        if rounds < REFUSED_ROUNDS:
+            log.warning("channel %s refused a digest message (round %d of %d, tried again "
+                        "next round): %s", channel_id, rounds, REFUSED_ROUNDS, reason)
+            return
+        await self._store.deliveries.mark_failed(digest_id, reason, self._clock())
+        log.error("channel %s refused a digest message in %d rounds; the digest is "
+                  "given up: %s", channel_id, rounds, reason)
+        await self.notify(channel_id, "A digest message could not be posted here: "
+                          f"{reason.rstrip('.')}. "
+                          "Its stories were skipped; the next digest comes as usual.")
 
     async def notify_feed(self, feed: FeedState, text: str) -> int:
         """Post a notice about a feed to every channel following it; how many were told."""

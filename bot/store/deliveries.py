@@ -122,3 +122,24 @@ class DeliveryStore:
         """The whole digest is out."""
         await self._db.execute("UPDATE digests SET done = ? WHERE id = ?",
                                (to_ts(now), digest_id))
+
+    async def count_refusal(self, digest_id: int, reason: str) -> int:
+        """Record one more round in which the platform refused the digest; how many so far."""
+        await self._db.execute(
+            "UPDATE digests SET refusals = refusals + 1, failed_reason = ? WHERE id = ?",
+            (reason, digest_id))
+        row = await self._db.fetchone("SELECT refusals FROM digests WHERE id = ?", (digest_id,))
+        return 0 if row is None else int(row[0])
+
+    async def mark_failed(self, digest_id: int, reason: str, now: datetime) -> None:
+        """Give the digest up: it is finished without its unsent messages, never retried."""
+        await self._db.execute(
+            "UPDATE digests SET failed = ?, failed_reason = ?, done = ? WHERE id = ?",
+            (to_ts(now), reason, to_ts(now), digest_id))
+
+    async def failed_counts(self) -> dict[str, int]:
+        """How many digests each channel has had given up (channels with none are left out)."""
+        rows = await self._db.fetchall(
+            "SELECT channel_id, count(*) FROM digests WHERE failed IS NOT NULL "
+            "GROUP BY channel_id")
+        return {str(row[0]): int(row[1]) for row in rows}

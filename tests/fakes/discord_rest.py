@@ -23,7 +23,7 @@ from tests.fakes.discord_records import (
     SentInteraction,
     StoredMessage,
 )
-from tests.fakes.discord_validation import ApiError
+from tests.fakes.discord_validation import ApiError, Refusal
 from tests.fakes.discord_world import JSON, Channel, DiscordState, Guild
 
 API_PREFIX = "/api/v10"
@@ -101,6 +101,8 @@ class RestCore:
     requests: list[RequestRecord] = field(default_factory=list)
     unknown_routes: list[str] = field(default_factory=list)
     failures: list[ScriptedFailure] = field(default_factory=list)
+    #: Messages refused for good (see ``FakeDiscord.refuse_messages_containing``).
+    refusals: list[Refusal] = field(default_factory=list)
     #: Synced application commands; key None = global, else a guild id.
     commands: dict[int | None, list[JSON]] = field(default_factory=dict)
     sync_count: int = 0

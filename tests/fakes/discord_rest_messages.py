@@ -87,6 +87,12 @@ def _attachments(core: RestCore, files: list[JSON]) -> list[JSON]:
     return out
 
 
+def check_refusals(core: RestCore, body: JSON) -> None:
+    """Answer 400/50035 when the test scripted a refusal of this message's text."""
+    for refusal in core.refusals:
+        refusal.check(body)
+
+
 def _duplicate_nonce(core: RestCore, channel_id: int, body: JSON) -> StoredMessage | None:
     """With ``enforce_nonce``, the earlier message that used the same nonce."""
     nonce = body.get("nonce")
@@ -113,6 +119,7 @@ async def post_message(core: RestCore, call: Call) -> Reply:
         raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
     require_send(core, guild, channel, body, len(call.files))
     check_message(body | ({"attachments": call.files} if call.files else {}))
+    check_refusals(core, body)
     earlier = _duplicate_nonce(core, channel.id, body)
     if earlier is not None:
         return Reply(body=earlier.payload())
@@ -231,6 +238,7 @@ async def _forum_post(
         )
     require_send(core, guild, forum, first, len(call.files))
     check_message(first | ({"attachments": call.files} if call.files else {}))
+    check_refusals(core, first)
     thread = _new_thread(core, guild, forum, name, PUBLIC_THREAD)
     msg = new_message(core, guild, thread.id, first, "forum_post")
     msg.id = thread.id

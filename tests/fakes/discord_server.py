@@ -35,6 +35,7 @@ from tests.fakes.discord_records import (
 )
 from tests.fakes.discord_rest import API_PREFIX, RestCore, json_response
 from tests.fakes.discord_slash import SlashCommands
+from tests.fakes.discord_validation import Refusal
 from tests.fakes.discord_world import JSON, DiscordState, Snowflakes, User
 
 
@@ -155,6 +156,12 @@ class FakeDiscord(WorldBuilders, SlashCommands):
         self.rest.failures.append(
             ScriptedFailure(route_pattern, status, retry_after, times, is_global)
         )
+
+    def refuse_messages_containing(self, marker: str, *, plain_too: bool = False) -> None:
+        """Refuse with 400/50035 Invalid Form Body, however often they are tried, messages
+        (and forum posts) whose content or embeds hold ``marker``: only those with embeds,
+        or content-only ones too with ``plain_too``."""
+        self.rest.refusals.append(Refusal(marker, plain_too))
 
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close the gateway socket(s) with a resumable code; clients RESUME."""

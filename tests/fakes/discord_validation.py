@@ -5,7 +5,9 @@ Lengths are counted in Unicode code points (Python ``len``), as Discord document
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 JSON = dict[str, Any]
@@ -60,6 +62,29 @@ class FormErrors:
         """Raise 400/50035 Invalid Form Body if anything was recorded."""
         if self.tree:
             raise ApiError(400, 50035, "Invalid Form Body", self.tree)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Messages Discord refuses for good with 400/50035: those holding ``marker`` in their
+    content or embeds; only messages with embeds unless ``plain_too``."""
+
+    marker: str
+    plain_too: bool
+
+    def check(self, body: JSON) -> None:
+        """Raise Invalid Form Body, naming the first embed's description (or the content)."""
+        embeds = body.get("embeds") or []
+        shown = json.dumps([body.get("content"), embeds], ensure_ascii=False)
+        if self.marker not in shown or not (embeds or self.plain_too):
+            return
+        errors = FormErrors()
+        if embeds:
+            errors.add(("embeds", 0, "description"), "BASE_TYPE_BAD_LENGTH",
+                       "Must be between 1 and 4096 in length.")
+        else:
+            errors.add(("content",), "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
+        errors.raise_if_any()
 
 
 def _text(value: object) -> str:

@@ -8,7 +8,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from tests.fakes.telegram_state import ApiError
+from tests.fakes.telegram_state import ApiError, Params
 from tests.fakes.telegram_world import FakeChat
 
 # What a flooded chat refuses: everything that posts or changes a message there.
@@ -24,12 +24,17 @@ def too_many_requests(retry_after: int) -> ApiError:
 
 @dataclass
 class ScriptedFailure:
-    """One scripted answer for a method: an error status and/or a delay before answering."""
+    """One scripted answer for a method: an error status and/or a delay before answering.
+
+    With ``after``, the method does its work first (the message exists) and the error is
+    answered instead of its result, as when Telegram's gateway fails on the way back.
+    """
 
     status: int | None
     retry_after: int
     description: str | None
     delay: float = 0.0
+    after: bool = False
 
     def error(self) -> ApiError | None:
         """The ApiError to answer with, or None for a pure delay."""
@@ -39,6 +44,25 @@ class ScriptedFailure:
             text = self.description or f"Too Many Requests: retry after {self.retry_after}"
             return ApiError(429, text, {"retry_after": self.retry_after})
         return ApiError(self.status, self.description or HTTPStatus(self.status).phrase)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """sendMessage texts Telegram refuses for good with a 400: those containing ``marker``;
+    only formatted ones (with a parse_mode) unless ``plain_too``."""
+
+    marker: str
+    description: str
+    plain_too: bool
+
+    def refuses(self, params: Params) -> bool:
+        """Whether this sendMessage call is refused."""
+        formatted = bool(params.text("parse_mode"))
+        return self.marker in (params.text("text") or "") and (formatted or self.plain_too)
+
+    def error(self) -> ApiError:
+        """Telegram's answer: ``{"ok": false, "error_code": 400, "description": ...}``."""
+        return ApiError(400, self.description)
 
 
 class RateLimiter:

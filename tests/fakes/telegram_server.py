@@ -32,6 +32,7 @@ from tests.fakes.telegram_records import BotRecords
 from tests.fakes.telegram_scripting import (
     FLOODED_METHODS,
     RateLimiter,
+    Refusal,
     ScriptedFailure,
     too_many_requests,
 )
@@ -68,6 +69,7 @@ class FakeTelegram(UserActions, BotRecords):
         self._limiter = RateLimiter()
         self._scripted: dict[str, deque[ScriptedFailure]] = defaultdict(deque)
         self._flooded: dict[int, int] = {}  # chat id -> the retry_after of every 429 there
+        self._refusals: list[Refusal] = []
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -135,12 +137,15 @@ class FakeTelegram(UserActions, BotRecords):
         if handler is None:
             raise ApiError(404, "Not Found")
         scripted = self._scripted[method]
-        if scripted:
-            failure = scripted.popleft()
+        failure = scripted.popleft() if scripted else None
+        if failure is not None and not failure.after:
             await asyncio.sleep(failure.delay)
             error = failure.error()
             if error is not None:
                 raise error
+        refusal = next((r for r in self._refusals if r.refuses(params)), None)
+        if method == "sendmessage" and refusal is not None:
+            raise refusal.error()
         chat = self.world.find_chat(params.text("chat_id") or "")
         if chat is not None and method in FLOODED_METHODS and chat.id in self._flooded:
             raise too_many_requests(self._flooded[chat.id])
@@ -150,6 +155,9 @@ class FakeTelegram(UserActions, BotRecords):
         result = await handler(self.state, params)
         if limited and chat is not None:
             self._limiter.record(chat.id)
+        late = failure.error() if failure is not None and failure.after else None
+        if late is not None:
+            raise late
         return result
 
     # ----------------------------------------------------------------- scripting
@@ -165,6 +173,16 @@ class FakeTelegram(UserActions, BotRecords):
         for _ in range(times):
             failure = ScriptedFailure(status, retry_after, description)
             self._scripted[method.lower()].append(failure)
+
+    def fail_after_next(self, method: str, status: int = 502) -> None:
+        """Let the next call of ``method`` do its work (a message is created), then answer
+        ``status`` instead of the result, so the bot can't know it worked."""
+        self._scripted[method.lower()].append(ScriptedFailure(status, 0, None, after=True))
+
+    def refuse_text(self, marker: str, description: str, *, plain_too: bool = False) -> None:
+        """Refuse with a 400 and ``description`` every sendMessage whose text holds ``marker``:
+        only HTML/Markdown ones, or plain ones too with ``plain_too``."""
+        self._refusals.append(Refusal(marker, description, plain_too))
 
     def flood_chat(self, chat: FakeChat, retry_after: int = 1) -> None:
         """Answer every message posted to (or edited in) ``chat`` with 429 and this

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import Any
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 import discord
 
-from bot.chat.discord.render import DiscordMessage, Embed, item_indices, render_discord
+from bot.chat.discord.render import (
+    DiscordMessage,
+    Embed,
+    item_indices,
+    plain_content,
+    render_discord,
+)
 from bot.model import Digest
-from bot.ports import ChannelGone, SentCallback
+from bot.ports import ChannelGone, MessageRefused, SentCallback
+
+log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 NONCE_LENGTH = 25  # Discord's limit for a message nonce
 THREAD_NAME_LENGTH = 100
 Postable = discord.abc.Messageable | discord.ForumChannel
+T = TypeVar("T")
 
 
 def to_embed(embed: Embed) -> discord.Embed:
@@ -33,6 +44,23 @@ def message_fields(message: DiscordMessage) -> dict[str, Any]:
     return {"content": message.content or None,
             "embeds": [to_embed(e) for e in message.embeds],
             "allowed_mentions": NO_MENTIONS}
+
+
+def plain_fields(message: DiscordMessage) -> dict[str, Any]:
+    """Keyword arguments for the message as plain content, without embeds."""
+    return {"content": plain_content(message), "embeds": [], "allowed_mentions": NO_MENTIONS}
+
+
+def is_refusal(error: discord.HTTPException) -> bool:
+    """Whether Discord refuses the message for good: a 4xx that is neither a lost channel
+    (403, 404) nor a rate limit (429), such as 50035 Invalid Form Body."""
+    return (400 <= error.status < 500 and error.status != 429
+            and not isinstance(error, discord.Forbidden | discord.NotFound))
+
+
+def refusal_text(error: discord.HTTPException) -> str:
+    """Discord's reason in one line: "Discord: 400 Invalid Form Body In embeds.0...."."""
+    return " ".join(f"Discord: {error.status} {error.text}".split())
 
 
 def digest_nonce(digest: Digest, indices: Sequence[int], position: int) -> str:
@@ -53,14 +81,31 @@ async def post_digest(target: Postable, digest: Digest, sent: SentCallback) -> N
             await _post_messages(target, digest, messages, groups, sent, 0)
     except (discord.Forbidden, discord.NotFound) as error:
         raise ChannelGone(f"Discord refused the post ({error.status}: {error.text})") from error
+    except discord.HTTPException as error:
+        if not is_refusal(error):
+            raise
+        raise MessageRefused(refusal_text(error)) from error
+
+
+async def _post_or_plain(post: Callable[..., Awaitable[T]], message: DiscordMessage) -> T:
+    """Post the rendered message; when Discord refuses it for good, once more as plain
+    content, so readers still get the stories."""
+    try:
+        return await post(**message_fields(message))
+    except discord.HTTPException as error:
+        if not is_refusal(error):
+            raise
+        log.warning("discord: a digest message was refused (%s); sending it as plain text",
+                    refusal_text(error))
+    return await post(**plain_fields(message))
 
 
 async def _post_messages(target: discord.abc.Messageable, digest: Digest,
                          messages: Sequence[DiscordMessage], groups: Sequence[tuple[int, ...]],
                          sent: SentCallback, offset: int) -> None:
     for position, (message, indices) in enumerate(zip(messages, groups, strict=True), offset):
-        posted = await target.send(**message_fields(message),
-                                   nonce=digest_nonce(digest, indices, position))
+        nonce = digest_nonce(digest, indices, position)
+        posted = await _post_or_plain(partial(target.send, nonce=nonce), message)
         if indices:
             await sent(indices, str(posted.id))
 
@@ -70,7 +115,7 @@ async def _post_forum(forum: discord.ForumChannel, digest: Digest,
                       sent: SentCallback) -> None:
     """One forum post per digest, titled with the digest title; further messages inside it."""
     name = (digest.title or f"Digest {digest.created:%Y-%m-%d}")[:THREAD_NAME_LENGTH]
-    created = await forum.create_thread(name=name, **message_fields(messages[0]))
+    created = await _post_or_plain(partial(forum.create_thread, name=name), messages[0])
     if groups[0]:
         await sent(groups[0], str(created.message.id))
     await _post_messages(created.thread, digest, messages[1:], groups[1:], sent, 1)

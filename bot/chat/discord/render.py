@@ -22,6 +22,7 @@ from bot.chat.sanitize import (
     discord_link_target,
     escape_discord,
     fit_escaped,
+    truncate,
 )
 from bot.model import Digest, Reply
 
@@ -188,3 +189,22 @@ def item_indices(messages: list[DiscordMessage]) -> list[tuple[int, ...]]:
         groups.append(tuple(range(start, start + len(message.embeds))))
         start += len(message.embeds)
     return groups
+
+
+def _plain_embed(embed: Embed, with_description: bool) -> str:
+    """An embed as lines of content: title, link (no preview), and the description if asked."""
+    lines = [embed.title, f"<{embed.url}>" if embed.url else ""]
+    if with_description:
+        lines.append(embed.description)
+    return "\n".join(line for line in lines if line)
+
+
+def plain_content(message: DiscordMessage, limit: int = DiscordLimits().content) -> str:
+    """The message as content alone, no embeds, for when Discord refuses it as rendered:
+    titles and links always, summaries while they fit within limit. The text stays escaped."""
+    for with_description in (True, False):
+        blocks = [message.content, *(_plain_embed(e, with_description) for e in message.embeds)]
+        text = "\n\n".join(block for block in blocks if block)
+        if len(text) <= limit:
+            return text
+    return truncate(text, limit)

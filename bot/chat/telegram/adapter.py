@@ -43,11 +43,11 @@ from bot.chat.telegram.flood import (
     FloodRetries,
 )
 from bot.chat.telegram.lookups import lookup_of
-from bot.chat.telegram.render import render_telegram_messages
-from bot.chat.telegram.send import Poster, gone_reason, parse_target
+from bot.chat.telegram.render import TelegramMessage, plain_text_of, render_telegram_messages
+from bot.chat.telegram.send import Poster, Target, gone_reason, parse_target, refusal_reason
 from bot.config import TelegramSection
 from bot.model import Digest, Reply
-from bot.ports import ChannelGone, Clock, SentCallback
+from bot.ports import ChannelGone, Clock, MessageRefused, SentCallback
 
 log = logging.getLogger(__name__)
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
@@ -206,8 +206,9 @@ class TelegramAdapter:
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         """Post the digest in as many messages as it needs, marking each one sent.
 
-        ChannelGone when the bot can't post there any more; any other TelegramError (among
-        them FloodLimited, when flood control holds a message up too long) leaves the messages
+        ChannelGone when the bot can't post there any more; MessageRefused when a message is
+        refused as HTML and then as plain text; any other TelegramError (among them
+        FloodLimited, when flood control holds a message up too long) leaves the messages
         not yet sent in the outbox for a later round.
         """
         target = parse_target(channel_id)
@@ -215,13 +216,27 @@ class TelegramAdapter:
             raise ValueError(f"not a Telegram channel: {channel_id}")
         for message in render_telegram_messages(digest):
             try:
-                message_id = await self._poster.post(target, message.html)
+                message_id = await self._post_digest_message(target, message)
             except TelegramError as error:
-                reason = gone_reason(error)
-                if reason is None:
-                    raise
-                raise ChannelGone(reason) from error
+                if (gone := gone_reason(error)) is not None:
+                    raise ChannelGone(gone) from error
+                if (refused := refusal_reason(error)) is not None:
+                    raise MessageRefused(refused) from error
+                raise
             await sent(message.items, str(message_id))
+
+    async def _post_digest_message(self, target: Target, message: TelegramMessage) -> int:
+        """Post one message as HTML; when Telegram refuses it for good, once more as plain
+        text, so readers still get the stories."""
+        try:
+            return await self._poster.post(target, message.html)
+        except TelegramError as error:
+            reason = refusal_reason(error)
+            if reason is None:
+                raise
+            log.warning("telegram: %s refused a digest message (%s); sending it as plain text",
+                        target.channel_id, reason)
+        return await self._poster.post_plain(target, plain_text_of(message.html))
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, replace
 
@@ -29,6 +30,7 @@ from bot.model import Digest, Reply
 TELEGRAM_LIMIT = 4096
 BLOCK_SEPARATOR = "\n\n"
 _TAG = re.compile(r"<[^>]*>")
+_ANCHOR = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
 ALLOWED_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "s", "a", "code", "pre", "blockquote", "tg-spoiler"}
 )
@@ -125,6 +127,15 @@ def _pack_blocks(blocks: list[Block], limit: int) -> list[TelegramMessage]:
 def _message(blocks: list[Block]) -> TelegramMessage:
     html = BLOCK_SEPARATOR.join(text for text, _ in blocks)
     return TelegramMessage(html, tuple(index for _, index in blocks if index is not None))
+
+
+def plain_text_of(message_html: str, limit: int = TELEGRAM_LIMIT) -> str:
+    """The message without markup, for when Telegram refuses its HTML: each link is written
+    out after its text while the whole stays within limit (else the links are left out)."""
+    linked = html.unescape(_TAG.sub("", _ANCHOR.sub(r"\2 (\1)", message_html)))
+    if utf16_len(linked) <= limit:
+        return linked
+    return html.unescape(_TAG.sub("", message_html))
 
 
 def render_view_messages(view: View, limit: int = TELEGRAM_LIMIT) -> list[TelegramMessage]:

@@ -79,6 +79,14 @@ def gone_reason(error: TelegramError) -> str | None:
     return None
 
 
+def refusal_reason(error: TelegramError) -> str | None:
+    """Why Telegram refuses a message for good (a 400 that is not a lost chat), or None when
+    the error is worth another try (network, 5xx, flood control) or means the chat is gone."""
+    if isinstance(error, BadRequest) and gone_reason(error) is None:
+        return f"Telegram: {error.message}"
+    return None
+
+
 def gave_up(target: Target, attempts: int, waited: float, asked: float) -> FloodLimited:
     """The error for a message flood control held up past the bounds."""
     return FloodLimited(f"telegram: flood control in {target.channel_id} after {attempts} "
@@ -104,6 +112,12 @@ class Poster:
         return await self._send(target, lambda: self._bot.send_message(
             target.chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
             message_thread_id=target.thread_id, reply_parameters=reply, reply_markup=keyboard))
+
+    async def post_plain(self, target: Target, text: str) -> int:
+        """Send one message as plain text (no parse mode, previews off); its message id."""
+        return await self._send(target, lambda: self._bot.send_message(
+            target.chat_id, text, link_preview_options=NO_PREVIEW,
+            message_thread_id=target.thread_id))
 
     async def upload(self, target: Target, name: str, data: bytes,
                      reply_to: int | None = None) -> int:
