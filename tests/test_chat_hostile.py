@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core, open_core
+from bot.chat.commands import MODERATION_PER_MINUTE
 from bot.chat.request import Caller
 from bot.config import load_config
 
@@ -46,3 +47,14 @@ async def test_hostile_arguments_get_a_reply_not_an_error(
             assert (reply.text or reply.items or reply.file), (command, argument)
             assert "something went wrong" not in (reply.text or ""), (command, argument)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_moderator_commands_are_rate_limited_per_user(core: Core) -> None:
+    """A moderator (in a private chat: anyone) sending moderator commands in a burst is
+    told to slow down once past the per-minute limit; another user is not affected."""
+    burst = [await core.commands.handle(MODERATOR, "/filter show")
+             for _ in range(MODERATION_PER_MINUTE + 1)]
+    assert not any(r.text.startswith("Slow down") for r in burst[:-1])
+    assert burst[-1].text.startswith("Slow down: you can ask again in")
+    other = Caller(channel_id="console", user_id="someone else", is_moderator=True)
+    assert not (await core.commands.handle(other, "/filter show")).text.startswith("Slow down")

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 MAX_COUNT = 20
 LOOKUPS = frozenset({"latest", "search", "related", "digest", "status"})
 LOOKUPS_PER_MINUTE = 6
+# Moderator commands per user and minute: in a private chat everyone moderates their own
+# digest, so these are open to anyone there.
+MODERATION_PER_MINUTE = 30
 TAG_SAMPLE = 500  # recent stories whose tags are offered for autocomplete
 
 HELP = """newsbot commands
@@ -55,6 +58,8 @@ class Commands:
                  metrics: Metrics | None = None) -> None:
         self._metrics = metrics or Metrics()
         self._limiter = limiter or RateLimiter(LOOKUPS_PER_MINUTE, timedelta(minutes=1), clock)
+        self._moderation_limiter = RateLimiter(MODERATION_PER_MINUTE, timedelta(minutes=1),
+                                               clock)
         self._stories = stories
         self._why = Why(store, digests, clock)
         self._store = store
@@ -105,11 +110,12 @@ class Commands:
         """Run a parsed command; UserError for unknown commands and refusals."""
         if name in self._public:
             if name in LOOKUPS and not caller.is_moderator:
-                self._check_rate(caller)
+                self._check_rate(caller, self._limiter)
             return await self._public[name](caller, rest.strip())
         if name in self._moderated:
             if not caller.is_moderator:
                 raise UserError(f"/{name} is for moderators only.")
+            self._check_rate(caller, self._moderation_limiter)
             if name == "feed":
                 return await self._moderation.feed(caller, rest.strip(), attachment)
             return await self._moderated[name](caller, rest.strip())
@@ -123,8 +129,8 @@ class Commands:
         """Tags of recent stories, most used first (for autocomplete)."""
         return await self._store.articles.recent_tags(limit=TAG_SAMPLE)
 
-    def _check_rate(self, caller: Caller) -> None:
-        wait = self._limiter.wait_time(caller.user_id)
+    def _check_rate(self, caller: Caller, limiter: RateLimiter) -> None:
+        wait = limiter.wait_time(caller.user_id)
         if wait > timedelta(0):
             seconds = max(1, round(wait.total_seconds()))
             raise UserError(f"Slow down: you can ask again in {seconds} s.")
