@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
+from bot.enrich.text import cap_marks
 from bot.terminal import BIDI_CONTROLS, ESCAPE_SEQUENCE
 
 ELLIPSIS = "…"
@@ -64,11 +65,12 @@ def _clean_table(keep_newlines: bool) -> dict[int, str]:
 
 
 def clean_text(s: str, max_len: int | None = None, *, keep_newlines: bool = False) -> str:
-    """Strip escapes, control, zero-width and bidi characters, normalize spaces, cut to max_len."""
+    """Strip escapes, control, zero-width and bidi characters, cap runs of combining marks,
+    normalize spaces, cut to max_len."""
     if max_len is not None:  # bound the work on huge input; cleaning only ever shortens text
         s = s[: 4 * max_len + 256]
     s = strip_ansi(s.replace("\r\n", "\n"))
-    s = s.translate(_clean_table(keep_newlines))
+    s = cap_marks(s.translate(_clean_table(keep_newlines)))
     if keep_newlines:
         lines = (_HSPACE.sub(" ", line).strip() for line in s.split("\n"))
         s = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
