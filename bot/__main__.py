@@ -15,11 +15,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.operations import add_operations, backup_command, check_health, feeds_command
+from bot.operations import add_operations, backup_command, check_health, feeds_command, say
+from bot.terminal import escape_json, escape_terminal
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from bot.config import Config
     from bot.feeds.poll import FeedOutcome
@@ -32,6 +34,13 @@ def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, markup=False, highlight=False)
+
+
+def _cell(text: str, style: str = "") -> Text:
+    """Untrusted text as a table cell or line: escaped, and never read as rich markup."""
+    from rich.text import Text
+
+    return Text(escape_terminal(text), style=style)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,14 +100,14 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         config = load_config(Path(args.config))
     except ConfigError as error:
-        print(f"newsbot: {error}", file=sys.stderr)
+        say(f"newsbot: {error}", error=True)
         return 2
     setup_logging(config.model.bot.log_level, config.model.bot.log_format, sys.stderr)
     handler = _COMMANDS[args.command]
     try:
         return asyncio.run(handler(config, args))
     except (DatabaseError, PlatformError) as error:
-        print(f"newsbot: {error}", file=sys.stderr)
+        say(f"newsbot: {error}", error=True)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -119,11 +128,12 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
 
     out = _console()
     model = config.model
-    out.print(f"{config.path}: OK. Database: {config.database}")
+    out.print(_cell(f"{config.path}: OK. Database: {config.database}"))
     feeds = Table("feed", "url", "every", "tags", title="Feeds in the file")
     for feed in model.feeds:
-        feeds.add_row(feed.name or "(its own title)", feed.url,
-                      f"{(feed.interval or model.fetch.interval) // 60} min", " ".join(feed.tags))
+        feeds.add_row(_cell(feed.name or "(its own title)"), _cell(feed.url),
+                      f"{(feed.interval or model.fetch.interval) // 60} min",
+                      _cell(" ".join(feed.tags)))
     out.print(feeds)
     now = utc_now()
     channels = Table("channel", "feeds", "filter", "schedule", "next digest (UTC)",
@@ -131,8 +141,8 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
     for channel in model.channels:
         tz = channel.timezone or model.bot.timezone
         upcoming = parse_schedule(channel.digest, tz).next_after(now)
-        channels.add_row(channel.id, ", ".join(channel.feeds), channel.filter or "-",
-                         f"{channel.digest} ({tz})",
+        channels.add_row(_cell(channel.id), _cell(", ".join(channel.feeds)),
+                         _cell(channel.filter or "-"), _cell(f"{channel.digest} ({tz})"),
                          f"{upcoming:%Y-%m-%d %H:%M}" if upcoming else "never")
     out.print(channels)
     for name, section, token in (("Discord", model.discord, config.discord_token),
@@ -155,8 +165,9 @@ async def _show_chat_changes(config: Config, out: Console) -> None:
         table = Table("channel", "feeds", "filter", "schedule",
                       title="Channels as they stand (chat changes win over the file)")
         for channel in stored:
-            table.add_row(channel.id, ", ".join(channel.feeds), channel.filter or "-",
-                          f"{channel.digest} ({channel.timezone})")
+            table.add_row(_cell(channel.id), _cell(", ".join(channel.feeds)),
+                          _cell(channel.filter or "-"),
+                          _cell(f"{channel.digest} ({channel.timezone})"))
         out.print(table)
 
 
@@ -179,7 +190,7 @@ async def _fetch(config: Config, args: argparse.Namespace) -> int:
     out.print(_outcome_table(outcomes))
     failed = [o for o in outcomes if o.error]
     for o in failed:
-        out.print(f"failed: {o.feed.name} ({o.feed.url}): {o.error}")
+        out.print(_cell(f"failed: {o.feed.name} ({o.feed.url}): {o.error}"))
     out.print(f"{len(outcomes)} feeds: {sum(o.new for o in outcomes)} new stories, "
               f"{len(failed)} failed.")
     return 1 if failed else 0
@@ -187,13 +198,12 @@ async def _fetch(config: Config, args: argparse.Namespace) -> int:
 
 def _outcome_table(outcomes: Sequence[FeedOutcome]) -> Table:
     from rich.table import Table
-    from rich.text import Text
 
     table = Table("feed", "new", "seen", "result")
     for o in outcomes:
         result = "failed" if o.error else "not modified" if o.not_modified else "ok"
-        table.add_row(Text(o.feed.name), str(o.new), str(o.seen),
-                      Text(result, style="red" if o.error else ""))
+        table.add_row(_cell(o.feed.name), str(o.new), str(o.seen),
+                      _cell(result, style="red" if o.error else ""))
     return table
 
 
@@ -207,13 +217,13 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
         wanted = args.channel or (channels[0].id if channels else "console")
         if wanted not in {c.id for c in channels}:
             known = ", ".join(c.id for c in channels)
-            print(f"newsbot: no channel {wanted!r} (channels: {known})", file=sys.stderr)
+            say(f"newsbot: no channel {wanted!r} (channels: {known})", error=True)
             return 2
         digest = await core.digests.compose(await core.digests.channel(wanted), utc_now())
     if args.json:
-        print(json.dumps(render_json(digest), indent=2, ensure_ascii=False))
+        print(escape_json(json.dumps(render_json(digest), indent=2, ensure_ascii=False)))
     else:
-        print(render_plain(digest) if digest.items else f"{digest.title}\n\nNothing new.")
+        say(render_plain(digest) if digest.items else f"{digest.title}\n\nNothing new.")
     return 0
 
 
@@ -237,10 +247,12 @@ async def _lookup(config: Config, command: str, text: str, *, as_json: bool) -> 
         try:
             reply = await core.commands.run(cli, command, text)
         except UserError as error:
-            print(f"newsbot: {error}", file=sys.stderr)
+            say(f"newsbot: {error}", error=True)
             return 1
-    print(json.dumps(render_json(reply), indent=2, ensure_ascii=False) if as_json
-          else render_plain(reply))
+    if as_json:
+        print(escape_json(json.dumps(render_json(reply), indent=2, ensure_ascii=False)))
+    else:
+        say(render_plain(reply))
     return 0
 
 
@@ -248,7 +260,6 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
     if args.check:
         return await check_health(config)
     from rich.table import Table
-    from rich.text import Text
 
     from bot.app import open_core, utc_now
     from bot.health import bot_lines, collect_status
@@ -260,23 +271,23 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
         return 0
     out = _console()
     for line in bot_lines(status):
-        out.print(line)
+        out.print(_cell(line))
     out.print(f"{len(status.feeds)} feeds, {status.articles} stories stored, "
               f"{len(status.failing)} feeds failing.")
     table = Table("feed", "stories", "last poll", "next poll", "state")
     for feed in status.feeds:
         reason = f" ({feed.failures}x): {feed.last_error}" if feed.failures else ""
-        state = Text(feed.state + reason, style="red" if feed.state != "ok" else "")
+        state = _cell(feed.state + reason, style="red" if feed.state != "ok" else "")
         polled = f"{feed.last_polled:%Y-%m-%d %H:%M}" if feed.last_polled else "never"
         upcoming = ("-" if feed.disabled else f"{feed.next_poll:%Y-%m-%d %H:%M}"
                     if feed.next_poll and feed.next_poll > status.now else "due")
-        table.add_row(feed.name, str(feed.articles), polled, upcoming, state)
+        table.add_row(_cell(feed.name), str(feed.articles), polled, upcoming, state)
     out.print(table)
     for channel in status.channels:
         when = f"{channel.next_digest:%Y-%m-%d %H:%M} UTC" if channel.next_digest else "never"
         paused = f" paused: {channel.paused}" if channel.paused else ""
         failed = f" failed digests: {channel.failed_digests}" if channel.failed_digests else ""
-        out.print(f"{channel.id}: next digest {when} ({channel.digest}){paused}{failed}")
+        out.print(_cell(f"{channel.id}: next digest {when} ({channel.digest}){paused}{failed}"))
     return 0
 
 

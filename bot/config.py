@@ -24,12 +24,17 @@ from pydantic import (
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 from bot.filters.parse import FilterError, parse_filter
 
-_DURATION = re.compile(r"(\d+)\s*(s|m|h|d)")
+_DURATION = re.compile(r"(\d{1,12})\s*(s|m|h|d)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_DURATION = 3650 * 86400  # ten years; a longer one overflows dates and SQLite integers
 _CHANNEL_ID = re.compile(r"console|discord:\d{1,20}|telegram:-?\d{1,20}(/\d{1,20})?")
 _HOST = re.compile(r"[A-Za-z0-9.:-]{1,253}")  # a name, an IPv4 or an IPv6 address
 # Telegram's rule for a webhook's secret token (sent back in X-Telegram-Bot-Api-Secret-Token).
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAX_CONFIG_BYTES = 1024 * 1024  # a config of thousands of feeds is a few hundred KiB
+MAX_KEY_PARTS = 32
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')[ \t]*\.[ \t]*"""  # `a.`, `"b" .`
+_DEEP_KEY = re.compile(rf"(?<![A-Za-z0-9_-])(?:{_KEY_PART}){{{MAX_KEY_PARTS}}}")
 
 
 class ConfigError(Exception):
@@ -43,10 +48,18 @@ def parse_duration(text: str | int) -> int:
     elif isinstance(text, str) and (match := _DURATION.fullmatch(text.strip())):
         seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     else:
-        raise ValueError(f'"{text}" is not a duration (use e.g. "90s", "15m", "6h", "1d")')
+        raise ValueError(
+            f'"{_cut(str(text))}" is not a duration (use e.g. "90s", "15m", "6h", "1d")')
     if seconds <= 0:
         raise ValueError(f'"{text}" must be longer than zero')
+    if seconds > MAX_DURATION:
+        raise ValueError(f'"{_cut(str(text))}" is longer than {MAX_DURATION // 86400} days')
     return seconds
+
+
+def _cut(text: str) -> str:
+    """A value short enough to quote in an error line."""
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_http_url(url: str) -> str:
@@ -270,14 +283,7 @@ class Config(BaseModel):
 def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     """Read and validate `path`; ConfigError carries the one line the user sees."""
     env = os.environ if environ is None else environ
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    data = _read_toml(path)
     try:
         model = ConfigModel.model_validate(data)
     except ValidationError as error:
@@ -290,6 +296,35 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
                   discord_token=SecretStr(env.get("DISCORD_TOKEN", "")),
                   telegram_token=SecretStr(env.get("TELEGRAM_TOKEN", "")),
                   telegram_webhook_secret=SecretStr(secret))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML; whatever is wrong with it (size, encoding, syntax, a number of
+    thousands of digits, nesting that would exhaust the stack) is one ConfigError."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB; "
+                          "is it the config file?")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    if _DEEP_KEY.search(text):  # tomllib's time and memory grow with the square of its depth
+        raise ConfigError(f"{path}: a dotted key of more than {MAX_KEY_PARTS} parts")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        raise ConfigError(f"{path}: not valid TOML: a number with too many digits") from None
 
 
 def _first_error(error: ValidationError) -> str:
@@ -352,5 +387,4 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return _cut(repr(value))

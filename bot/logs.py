@@ -8,7 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, TextIO
+
+from bot.terminal import escape_json, escape_terminal
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 FEED_ID: ContextVar[int | None] = ContextVar("feed_id", default=None)
 CHANNEL_ID: ContextVar[str | None] = ContextVar("channel_id", default=None)
@@ -52,8 +57,34 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    """TEXT_FORMAT lines whose message and traceback can't steer the terminal.
+
+    The message is one line (a newline in feed text can't forge another record); the
+    traceback keeps its newlines. Control characters come out as visible escapes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The record's line, escaped."""
+        return escape_terminal(super().formatMessage(record))
+
+    def formatException(self, ei: ExcInfo | tuple[None, None, None]) -> str:
+        """The traceback, escaped but for its newlines."""
+        return escape_terminal(super().formatException(ei), keep_newlines=True)
+
+    def formatStack(self, stack_info: str) -> str:
+        """The stack, escaped but for its newlines."""
+        return escape_terminal(super().formatStack(stack_info), keep_newlines=True)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, ids, exception."""
+    """One JSON object per line: time, level, logger, message, ids, exception.
+
+    json escapes C0 controls; escape_json escapes DEL, C1 and bidi controls as well.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as a JSON line."""
@@ -66,14 +97,14 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
+        return escape_json(json.dumps(line, ensure_ascii=False))
 
 
 def setup_logging(level: str, fmt: str, stream: TextIO) -> None:
     """Configure the root logger once, for the whole process (the only global state)."""
     handler = logging.StreamHandler(stream)
     handler.addFilter(ContextFilter())
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

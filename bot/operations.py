@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.terminal import escape_terminal
+
 if TYPE_CHECKING:
     from bot.app import Core
     from bot.chat.feed_transfer import FeedTransfer
@@ -33,6 +35,11 @@ def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     backup.add_argument("path", type=Path, metavar="PATH")
 
 
+def say(text: str, *, error: bool = False) -> None:
+    """Print text that may hold feed or chat text, escaped: to stdout, or as one line to stderr."""
+    print(escape_terminal(text, keep_newlines=not error), file=sys.stderr if error else sys.stdout)
+
+
 def _transfer(core: Core) -> FeedTransfer:
     from bot.app import address_check, allowed_ports
     from bot.chat.feed_transfer import FeedTransfer
@@ -49,8 +56,8 @@ async def feeds_command(config: Config, args: argparse.Namespace) -> int:
     async with open_core(config, console_fallback=True) as core:
         channels = [c.id for c in await core.digests.channels()]
         if args.channel is not None and args.channel not in channels:
-            print(f"newsbot: no channel {args.channel!r} (channels: {', '.join(channels)})",
-                  file=sys.stderr)
+            say(f"newsbot: no channel {args.channel!r} (channels: {', '.join(channels)})",
+                error=True)
             return 2
         if args.feeds_command == "export":
             return await _export(core, args.file, args.channel)
@@ -58,12 +65,12 @@ async def feeds_command(config: Config, args: argparse.Namespace) -> int:
             data = _read_opml(args.file)
             report = await _transfer(core).import_opml(args.channel or channels[0], data)
         except OSError as error:
-            print(f"newsbot: {args.file}: can't read: {error.strerror}", file=sys.stderr)
+            say(f"newsbot: {args.file}: can't read: {error.strerror}", error=True)
             return 1
         except OpmlError as error:
-            print(f"newsbot: {args.file}: {error}", file=sys.stderr)
+            say(f"newsbot: {args.file}: {error}", error=True)
             return 1
-    print("\n".join(report.lines()))
+    say("\n".join(report.lines()))
     return 0
 
 
@@ -75,9 +82,9 @@ async def _export(core: Core, path: Path, channel: str | None) -> int:
     try:
         await asyncio.to_thread(path.write_text, text, encoding="utf-8")
     except OSError as error:
-        print(f"newsbot: {path}: can't write: {error.strerror}", file=sys.stderr)
+        say(f"newsbot: {path}: can't write: {error.strerror}", error=True)
         return 1
-    print(f"Wrote {text.count('<outline ')} feeds to {path}.")
+    say(f"Wrote {text.count('<outline ')} feeds to {path}.")
     return 0
 
 
@@ -95,9 +102,9 @@ async def backup_command(config: Config, args: argparse.Namespace) -> int:
     try:
         pages = await backup_database_async(config.database, args.path)
     except BackupError as error:
-        print(f"newsbot: {error}", file=sys.stderr)
+        say(f"newsbot: {error}", error=True)
         return 1
-    print(f"Backed up {config.database} to {args.path} ({pages} pages).")
+    say(f"Backed up {config.database} to {args.path} ({pages} pages).")
     return 0
 
 
@@ -116,7 +123,7 @@ async def check_health(config: Config) -> int:
     async with open_store(config.database) as store:
         alive = liveness(await store.runtime.heartbeat(), utc_now())
     if not alive.healthy:
-        print(f"unhealthy: {alive.reason}", file=sys.stderr)
+        say(f"unhealthy: {alive.reason}", error=True)
         return 1
     print("healthy")
     return 0

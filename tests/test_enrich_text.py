@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Literal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.enrich.pipeline import entry_body
 from bot.enrich.tags import extract_tags
-from bot.enrich.text import html_to_text, split_tag_line
+from bot.enrich.text import MAX_MARKS, html_to_text, split_tag_line
 from bot.model import Entry
 
 WORDPRESS = (
@@ -197,3 +200,32 @@ def test_tag_line_becomes_categories_and_tags_not_summary() -> None:
     assert enriched.categories == ("budget", "City Hall", "taxes")
     tags = extract_tags(enriched.title, text, enriched.categories, (), {})
     assert tags == ("Budget", "CityHall", "Taxes")
+
+
+ZALGO = "Z" + "\u0336\u0301\u0316" * 30 + "algo h\u0337\u0337\u0337\u0337\u0337\u0337e"
+
+
+def _longest_mark_run(text: str) -> int:
+    """The most combining marks in a row in `text`."""
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if unicodedata.category(ch).startswith("M") else 0
+        longest = max(longest, run)
+    return longest
+
+
+def test_zalgo_marks_are_capped_per_letter() -> None:
+    """A title piling dozens of combining marks on a letter keeps at most MAX_MARKS of them."""
+    text = html_to_text(f"<p>{ZALGO}</p>")
+    assert _longest_mark_run(text) == MAX_MARKS
+    assert text.startswith("Z") and "algo h" in text and text.endswith("e")
+
+
+@pytest.mark.parametrize("text", [
+    "Tiếng Việt có dấu", "हिन्दी भाषा और क्षेत्र", "שָׁלוֹם בְּרֵאשִׁית", "ﬁrst café",
+])
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+def test_real_scripts_keep_their_marks(text: str, form: Literal["NFC", "NFD"]) -> None:
+    """Vietnamese, Hindi vowel signs and Hebrew points, composed or not, are left as they are."""
+    normalized = unicodedata.normalize(form, text)
+    assert html_to_text(normalized) == normalized

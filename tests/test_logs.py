@@ -78,3 +78,38 @@ async def test_bind_stays_inside_its_task(capture: Capture) -> None:
     logging.getLogger("newsbot.test").info("after")
     task_line, after = (json.loads(line) for line in stream.getvalue().splitlines())
     assert task_line["feed_id"] == 3 and "feed_id" not in after
+
+
+HOSTILE = "title \x1b]0;pwned\x07\x1b[2J\x9b31m\u202e"
+
+
+def test_text_lines_escape_control_characters(capture: Capture) -> None:
+    """An escape sequence in a message or its args comes out as visible text, and a newline
+    in feed text can't start a forged log line."""
+    stream = capture("text")
+    logging.getLogger("newsbot.test").warning("feed %s\nERROR forged", HOSTILE)
+    [line] = stream.getvalue().splitlines()
+    assert not any(ch in line for ch in "\x1b\x07\x9b\u202e")
+    assert "title \\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202e\\nERROR forged" in line
+
+
+def test_text_tracebacks_escape_control_characters(capture: Capture) -> None:
+    """An exception's text is escaped too; the traceback keeps its lines."""
+    stream = capture("text")
+    try:
+        raise ValueError(HOSTILE)
+    except ValueError:
+        logging.getLogger("newsbot.test").exception("failed")
+    text = stream.getvalue()
+    assert not any(ch in text for ch in "\x1b\x07\x9b\u202e")
+    assert "ValueError: title \\x1b]0;pwned" in text
+    assert "Traceback (most recent call last):\n" in text
+
+
+def test_json_lines_escape_c1_and_bidi(capture: Capture) -> None:
+    """JSON lines hold no raw control or bidi character, and decode to the message."""
+    stream = capture("json")
+    logging.getLogger("newsbot.test").warning("feed %s", HOSTILE)
+    [line] = stream.getvalue().splitlines()
+    assert not any(ch in line for ch in "\x1b\x07\x7f\x9b\u202e")
+    assert json.loads(line)["message"] == f"feed {HOSTILE}"

@@ -276,3 +276,9 @@ def test_strip_ansi_removes_terminal_sequences(raw: str, expected: str) -> None:
 def test_clean_text_removes_each_bidi_control(bidi: str) -> None:
     """Every bidi embedding, override, isolate and mark is removed."""
     assert clean_text(f"a{bidi}b") == "ab"
+
+
+def test_clean_text_caps_zalgo_marks() -> None:
+    """Rendered text keeps at most four combining marks on a letter; Hebrew points stay."""
+    assert clean_text("Z" + "\u0336" * 50 + "algo") == "Z" + "\u0336" * 4 + "algo"
+    assert clean_text("שָׁלוֹם") == "שָׁלוֹם"

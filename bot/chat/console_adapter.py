@@ -13,6 +13,7 @@ from bot.chat.render_plain import render_plain
 from bot.chat.request import Caller
 from bot.model import Digest
 from bot.ports import SentCallback
+from bot.terminal import escape_terminal
 
 log = logging.getLogger(__name__)
 CHANNEL_ID = "console"
@@ -38,8 +39,8 @@ class ConsoleAdapter:
         await sent(range(len(digest.items)), f"console-{self._sent}")
 
     def print(self, text: str) -> None:
-        """Write a block of text followed by a blank line."""
-        self._out.write(text.rstrip("\n") + "\n\n")
+        """Write a block of text followed by a blank line (control characters escaped)."""
+        self._out.write(escape_terminal(text.rstrip("\n"), keep_newlines=True) + "\n\n")
         self._out.flush()
 
     async def start(self, stdin: TextIO = sys.stdin) -> None:

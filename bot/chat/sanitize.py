@@ -10,21 +10,16 @@ import unicodedata
 from collections.abc import Callable
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
+from bot.enrich.text import cap_marks
+from bot.terminal import BIDI_CONTROLS, ESCAPE_SEQUENCE
+
 ELLIPSIS = "…"
 ZWSP = "\u200b"
 MAX_URL_LEN = 2048
 
-# ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ones;
-# and their 8-bit forms (CSI U+009B, OSC U+009D).
-_ANSI = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"
-    r"|\x1b[ -/]*[0-~]?"
-)
 _INVISIBLE = frozenset(
     "\u200b\u200c\u200d\u2060\ufeff"  # zero-width
-    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"  # bidi
+    + BIDI_CONTROLS + "\u200e\u200f\u061c"  # bidi
 )
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 _HSPACE = re.compile(r"[^\S\n]+")
@@ -36,7 +31,7 @@ Measure = Callable[[str], int]
 
 def strip_ansi(s: str) -> str:
     """Remove terminal escape sequences (colours, cursor moves, window titles)."""
-    return _ANSI.sub("", s)
+    return ESCAPE_SEQUENCE.sub("", s)
 
 
 def _char_class(ch: str, keep_newlines: bool) -> str:
@@ -70,11 +65,12 @@ def _clean_table(keep_newlines: bool) -> dict[int, str]:
 
 
 def clean_text(s: str, max_len: int | None = None, *, keep_newlines: bool = False) -> str:
-    """Strip escapes, control, zero-width and bidi characters, normalize spaces, cut to max_len."""
+    """Strip escapes, control, zero-width and bidi characters, cap runs of combining marks,
+    normalize spaces, cut to max_len."""
     if max_len is not None:  # bound the work on huge input; cleaning only ever shortens text
         s = s[: 4 * max_len + 256]
     s = strip_ansi(s.replace("\r\n", "\n"))
-    s = s.translate(_clean_table(keep_newlines))
+    s = cap_marks(s.translate(_clean_table(keep_newlines)))
     if keep_newlines:
         lines = (_HSPACE.sub(" ", line).strip() for line in s.split("\n"))
         s = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

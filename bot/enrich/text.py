@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import html as html_lib
+import itertools
 import re
+import unicodedata
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -66,8 +69,34 @@ _TAIL_TRAILERS = (
 )
 
 
+MAX_MARKS = 4  # combining marks kept on one base character (Hebrew points and cantillation: 4)
+
+
+@functools.cache
+def _mark_runs() -> re.Pattern[str]:
+    """A run of more than MAX_MARKS combining marks (built once, on first use).
+
+    Combining marks live in the first two planes and among plane 14's variation selectors.
+    """
+    codes = itertools.chain(range(0x20000), range(0xE0100, 0xE01F0))
+    marks = "".join(re.escape(chr(c)) for c in codes if unicodedata.category(chr(c))[0] == "M")
+    return re.compile(f"[{marks}]{{{MAX_MARKS + 1},}}")
+
+
+def cap_marks(text: str) -> str:
+    """`text` with each run of combining marks cut to MAX_MARKS ("zalgo" text can't pile
+    hundreds of them on one letter); real scripts never need more."""
+    return _mark_runs().sub(lambda run: run.group()[:MAX_MARKS], text)
+
+
 def html_to_text(html: str) -> str:
-    """Readable text of a feed body: blocks become paragraphs, widgets and trailers go."""
+    """Readable text of a feed body: blocks become paragraphs, widgets and trailers go,
+    runs of combining marks are capped (every stored title and summary passes here)."""
+    return cap_marks(_readable_text(html))
+
+
+def _readable_text(html: str) -> str:
+    """html_to_text but for the cap on combining marks."""
     if "<" not in html:
         return strip_trailers(normalize_text(html_lib.unescape(html)))
     raw = _markup_text(html.replace(_PARA, " ").replace(_LINE, " "))
