@@ -87,8 +87,8 @@ class Poller:
 
         The unchanged feeds' new state is written once, in one batch, when the round ends.
         """
-        if any(not feed.body_hash for feed in feeds):
-            self._worker.start()  # feeds never read will need parsing: start while we fetch
+        if any(feed.last_polled is None for feed in feeds):
+            self._worker.start()  # feeds never polled will need parsing: start while we fetch
         gate = asyncio.Semaphore(self._settings.concurrency)
         unchanged: list[UnchangedPoll] = []
 

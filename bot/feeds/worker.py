@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import resource
 import signal
 from collections.abc import Callable, Mapping, Sequence
@@ -20,12 +21,14 @@ from bot.feeds.parse import ParseError, parse_feed
 from bot.model import Entry, NewArticle, ParsedFeed
 
 T = TypeVar("T")
+NICENESS = 10  # below the event loop's priority: a busy worker never delays it
 PRELOAD = "bot.feeds.worker_preload"  # what the forkserver imports before forking workers
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:
     """A worker's life: run tasks from the pipe until it closes; report every failure."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the bot; it stops us
+    os.nice(NICENESS)  # the loop answers at once when it wakes; we take the CPU it leaves
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     while True:
