@@ -85,24 +85,27 @@ class Poller:
                          ) -> list[FeedOutcome]:
         """Poll these feeds, at most `concurrency` at once; outcomes in the given order.
 
-        The unchanged feeds' new state is written once, in one batch, when the round ends.
+        `concurrency` lanes take the feeds in turn (not a task per feed: a thousand tasks
+        starting in one loop turn would stall it). The unchanged feeds' new state is written
+        once, in one batch, when the round ends.
         """
         if any(feed.last_polled is None for feed in feeds):
             self._worker.start()  # feeds never polled will need parsing: start while we fetch
-        gate = asyncio.Semaphore(self._settings.concurrency)
         unchanged: list[UnchangedPoll] = []
+        outcomes: dict[int, FeedOutcome] = {}
+        queue = iter(enumerate(feeds))  # shared by the lanes: each takes the next feed
 
-        async def one(feed: FeedState) -> FeedOutcome:
-            bind(feed_id=feed.id)  # each feed's poll is a task: its log lines name the feed
-            async with gate:
-                outcome = await self._poll(feed, unchanged)
-            if progress is not None:
-                progress(outcome)
-            return outcome
+        async def lane() -> None:
+            for index, feed in queue:
+                bind(feed_id=feed.id)  # the lane's log lines name the feed it is on
+                outcomes[index] = await self._poll(feed, unchanged)
+                if progress is not None:
+                    progress(outcomes[index])
 
-        outcomes = list(await asyncio.gather(*(one(feed) for feed in feeds)))
+        await asyncio.gather(*(lane() for _ in range(min(self._settings.concurrency,
+                                                         len(feeds)))))
         await self._record_unchanged(unchanged)
-        return outcomes
+        return [outcomes[index] for index in range(len(feeds))]
 
     async def poll_feed(self, feed: FeedState) -> FeedOutcome:
         """Fetch, parse and store one feed; every failure is recorded on the feed."""
