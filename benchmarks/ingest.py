@@ -20,7 +20,11 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 
-from benchmarks.common import add_corpus_argument, load_corpus
+from bot.__main__ import limit_math_threads
+
+limit_math_threads()  # as the CLI does, before numpy loads (a spinning BLAS thread costs CPU)
+
+from benchmarks.common import add_corpus_argument, load_corpus, peak_rss_mb
 from bot.enrich.pipeline import enrich_entries
 from bot.enrich.stories import Stories
 from bot.feeds.parse import ParseError, parse_feed
@@ -98,6 +102,7 @@ def main() -> None:
     per_article_ms = (enrich_s / enrich_n) * 1000 if enrich_n else 0.0
     print(f"enrichment per article: {per_article_ms:.2f} ms; ingest with enrichment / without: "
           f"{(parse_s + store_s) / (parse_s + store_s - enrich_s):.2f}x the time")
+    print(f"peak memory (one process, every stage): {peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     As the Python docs advise for SIGPIPE: stdout is pointed at devnull so the interpreter's
     last flush can't fail again, and the exit status is 1.
     """
+    limit_math_threads()
     try:
         status = _main(argv)
         if sys.stdout is not None:  # None when started with stdout closed (`>&-`)
@@ -85,6 +86,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return status
+
+
+def limit_math_threads() -> None:
+    """One thread for numpy's BLAS (and the tokenizer) in this process and the workers it
+    starts: parallelism is the worker processes, and an idle BLAS thread spins for a while
+    after each call, taking a core from them. Set before numpy loads; an explicit
+    environment setting wins."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "RAYON_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -139,6 +139,17 @@ class FeedState:
 
 
 @dataclass(frozen=True, slots=True)
+class UnchangedPoll:
+    """A poll that found a feed unchanged (304, or the same body): the state it leaves."""
+
+    feed_id: int
+    etag: str
+    last_modified: str
+    polled: datetime
+    next_poll: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Channel:
     """A place digests go to, with what it follows and when."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import build_parser
+from bot.__main__ import build_parser, limit_math_threads
 from tests.fakes.feed_server import FeedServer
 
 ROOT = Path(__file__).parent.parent
@@ -150,3 +150,13 @@ def test_related_to_an_unknown_link_says_so(config: Path) -> None:
     """An unknown link is a one-line answer with exit status 1, not a traceback."""
     done = newsbot(config, "related", "https://unknown.example/story")
     assert done.returncode == 1 and "no story with that link" in done.stderr
+
+
+def test_math_libraries_get_one_thread_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI gives numpy's BLAS one thread (the workers are the parallelism), but an
+    explicit environment setting wins."""
+    for name in ("OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS"):  # restored after the test
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    limit_math_threads()
+    assert (os.environ["OPENBLAS_NUM_THREADS"], os.environ["OMP_NUM_THREADS"]) == ("1", "4")

@@ -132,6 +132,29 @@ async def test_success_resets_failures(rig: Rig) -> None:
     assert feed is not None and (feed.failures, feed.last_error) == (0, "")
 
 
+@pytest.mark.slow
+async def test_unchanged_round_records_every_feed(rig: Rig) -> None:
+    """A round of unchanged feeds (304 and same body) clears their failures and moves each
+    one's next poll an interval on, with no parse."""
+    body = (Path(__file__).parent / "fixtures" / "world_news.xml").read_bytes()
+    rig.server.script("plain.xml", Script(body=body))
+    feeds = [await rig.feed("world_news.xml"), await rig.feed("plain.xml")]
+    await rig.poller.poll_feeds(feeds)
+    for name in ("world_news.xml", "plain.xml"):  # a failure each, to be cleared
+        rig.server.scripts[name] = Script(status=500)
+    await rig.poller.poll_feeds([await rig.feed(n) for n in ("world_news.xml", "plain.xml")])
+    del rig.server.scripts["world_news.xml"]
+    rig.server.script("plain.xml", Script(body=body))
+    again = await rig.poller.poll_feeds(
+        [await rig.feed(n) for n in ("world_news.xml", "plain.xml")])
+    assert [o.not_modified for o in again] == [True, True]
+    for name in ("world_news.xml", "plain.xml"):
+        feed = await rig.feed(name)
+        assert (feed.failures, feed.last_error) == (0, "")
+        assert feed.next_poll == NOW + timedelta(seconds=600)
+    assert rig.server.not_modified["world_news.xml"] == 1
+
+
 @pytest.mark.parametrize(("failures", "hours"), [(1, 0.5), (2, 1), (5, 8), (9, 24), (40, 24)])
 def test_backoff_doubles_up_to_a_day(failures: int, hours: float) -> None:
     """Backoff doubles the interval per failure and stops at 24 hours."""

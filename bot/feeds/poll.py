@@ -17,7 +17,7 @@ from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import ParseError
 from bot.feeds.worker import ParseWorker
 from bot.logs import bind
-from bot.model import Entry, FeedState
+from bot.model import Entry, FeedState, UnchangedPoll
 from bot.ports import Clock
 from bot.store.db import StoreError
 from bot.store.store import Store
@@ -84,40 +84,59 @@ class Poller:
     async def poll_feeds(self, feeds: Sequence[FeedState],
                          progress: Callable[[FeedOutcome], None] | None = None
                          ) -> list[FeedOutcome]:
-        """Poll these feeds, at most `concurrency` at once; outcomes in the given order."""
-        gate = asyncio.Semaphore(self._settings.concurrency)
+        """Poll these feeds, at most `concurrency` at once; outcomes in the given order.
 
-        async def one(feed: FeedState) -> FeedOutcome:
-            bind(feed_id=feed.id)  # each feed's poll is a task: its log lines name the feed
-            async with gate:
-                outcome = await self.poll_feed(feed)
-            if progress is not None:
-                progress(outcome)
-            return outcome
+        `concurrency` lanes take the feeds in turn (not a task per feed: a thousand tasks
+        starting in one loop turn would stall it). The unchanged feeds' new state is written
+        once, in one batch, when the round ends.
+        """
+        if any(feed.last_polled is None for feed in feeds):
+            self._worker.start()  # feeds never polled will need parsing: start while we fetch
+        unchanged: list[UnchangedPoll] = []
+        outcomes: dict[int, FeedOutcome] = {}
+        queue = iter(enumerate(feeds))  # shared by the lanes: each takes the next feed
 
-        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+        async def lane() -> None:
+            for index, feed in queue:
+                bind(feed_id=feed.id)  # the lane's log lines name the feed it is on
+                outcomes[index] = await self._poll(feed, unchanged)
+                if progress is not None:
+                    progress(outcomes[index])
+
+        await asyncio.gather(*(lane() for _ in range(min(self._settings.concurrency,
+                                                         len(feeds)))))
+        await self._record_unchanged(unchanged)
+        return [outcomes[index] for index in range(len(feeds))]
 
     async def poll_feed(self, feed: FeedState) -> FeedOutcome:
         """Fetch, parse and store one feed; every failure is recorded on the feed."""
+        unchanged: list[UnchangedPoll] = []
+        outcome = await self._poll(feed, unchanged)
+        await self._record_unchanged(unchanged)
+        return outcome
+
+    async def _poll(self, feed: FeedState, unchanged: list[UnchangedPoll]) -> FeedOutcome:
+        """Poll one feed; an unchanged one only joins `unchanged`, for the round's one write."""
         try:
             result = await self._fetcher.fetch(feed.url, etag=feed.etag,
                                                last_modified=feed.last_modified)
             if result.error:
                 return await self._failed(feed, result.error, result)
             if result.not_modified:
-                await self._fetched(feed, result, feed.body_hash, "")
+                unchanged.append(self._unchanged(feed, result))
                 return FeedOutcome(feed, not_modified=True)
-            return await self._ingest(feed, result)
+            return await self._ingest(feed, result, unchanged)
         except ParseError as error:
             return await self._failed(feed, str(error), None)
         except Exception as error:  # a bug must cost one feed one poll, not the poller
             log.exception("polling %s failed", feed.url)
             return await self._failed(feed, f"internal error: {type(error).__name__}", None)
 
-    async def _ingest(self, feed: FeedState, result: FetchResult) -> FeedOutcome:
+    async def _ingest(self, feed: FeedState, result: FetchResult,
+                      unchanged: list[UnchangedPoll]) -> FeedOutcome:
         body_hash = await asyncio.to_thread(_sha256, result.body)  # 5 MiB: not on the loop
         if body_hash == feed.body_hash:
-            await self._fetched(feed, result, body_hash, "")
+            unchanged.append(self._unchanged(feed, result))
             return FeedOutcome(feed, not_modified=True)
         now = self._clock()
         parsed = await self._worker.parse(result.body, result.final_url or feed.url, now=now,
@@ -171,6 +190,20 @@ class Poller:
             feed.id, etag=result.etag or feed.etag,
             last_modified=result.last_modified or feed.last_modified, body_hash=body_hash,
             title=title, now=now, next_poll=now + timedelta(seconds=feed.interval_s))
+
+    def _unchanged(self, feed: FeedState, result: FetchResult) -> UnchangedPoll:
+        """The state an unchanged poll leaves: validators kept, next poll one interval on."""
+        now = self._clock()
+        return UnchangedPoll(feed.id, etag=result.etag or feed.etag,
+                             last_modified=result.last_modified or feed.last_modified,
+                             polled=now, next_poll=now + timedelta(seconds=feed.interval_s))
+
+    async def _record_unchanged(self, polls: list[UnchangedPoll]) -> None:
+        """Write the unchanged feeds' state at once; if the store refuses, they stay due."""
+        try:
+            await self._store.feeds.record_unchanged(polls)
+        except StoreError as error:
+            log.error("%d unchanged feeds: their poll was not recorded: %s", len(polls), error)
 
     async def _failed(self, feed: FeedState, error: str,
                       result: FetchResult | None) -> FeedOutcome:

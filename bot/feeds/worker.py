@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import resource
 import signal
 from collections.abc import Callable, Mapping, Sequence
@@ -20,11 +21,14 @@ from bot.feeds.parse import ParseError, parse_feed
 from bot.model import Entry, NewArticle, ParsedFeed
 
 T = TypeVar("T")
+NICENESS = 10  # below the event loop's priority: a busy worker never delays it
+PRELOAD = "bot.feeds.worker_preload"  # what the forkserver imports before forking workers
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:
     """A worker's life: run tasks from the pipe until it closes; report every failure."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the bot; it stops us
+    os.nice(NICENESS)  # the loop answers at once when it wakes; we take the CPU it leaves
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     while True:
@@ -54,8 +58,10 @@ class _Slot:
 class ParseWorker:
     """Worker processes for parsing and enrichment; the event loop never runs them itself.
 
-    A task past its deadline, or a worker that dies (memory cap, crash), costs that feed
-    one parse failure: the worker is replaced and the bot goes on.
+    Processes start on first use (or on `start`), all at once and beside the loop, forked
+    from a forkserver that has already loaded the enrichment models. A task past its
+    deadline, or a worker that dies (memory cap, crash), costs that feed one parse failure:
+    the worker is replaced and the bot goes on.
     """
 
     def __init__(self, processes: int = 1, memory_mb: int = 1024,
@@ -64,27 +70,48 @@ class ParseWorker:
         self._memory_mb = memory_mb
         self._deadline_s = deadline_s
         self._context = multiprocessing.get_context("forkserver")
-        self._free: asyncio.Queue[_Slot] = asyncio.Queue()
+        self._context.set_forkserver_preload([PRELOAD])
+        self._free: asyncio.Queue[_Slot | None] = asyncio.Queue()  # None: a start failed
         self._slots: list[_Slot] = []
-        self._starting = 0  # processes being started right now
+        self._starting: set[asyncio.Task[None]] = set()
+        self._stopping: set[asyncio.Task[None]] = set()
+        self._start_error = ""
 
     async def __aenter__(self) -> ParseWorker:
         return self  # processes start on first use: commands that never parse pay nothing
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         trace: TracebackType | None) -> None:
+        await asyncio.gather(*self._starting, *self._stopping, return_exceptions=True)
         slots, self._slots = self._slots, []
         await asyncio.to_thread(_stop_all, slots)
 
-    def _start(self) -> _Slot:
+    def start(self) -> None:
+        """Start the missing worker processes in the background; returns at once."""
+        while len(self._slots) + len(self._starting) < self._count:
+            task = asyncio.create_task(self._add_process())
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+
+    async def _add_process(self) -> None:
+        """Start one process beside the loop (the forkserver's first start takes seconds)."""
+        try:
+            slot = await asyncio.to_thread(self._spawn)
+        except Exception as error:  # a task waiting for a worker gets it as a ParseError
+            first_line = next((line for line in str(error).splitlines() if line.strip()), "")
+            self._start_error = f"{type(error).__name__}: {first_line.strip()}"
+            self._free.put_nowait(None)
+            return
+        self._slots.append(slot)
+        self._free.put_nowait(slot)
+
+    def _spawn(self) -> _Slot:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(target=_serve, args=(theirs, self._memory_mb),
                                         daemon=True, name="newsbot-parser")
         process.start()
         theirs.close()
-        slot = _Slot(process, ours)
-        self._slots.append(slot)
-        return slot
+        return _Slot(process, ours)
 
     async def parse(self, body: bytes, url: str, *, now: datetime, content_type: str = "",
                     max_entries: int = 200) -> ParsedFeed:
@@ -98,38 +125,36 @@ class ParseWorker:
 
     async def run(self, task: Callable[..., T], args: tuple[Any, ...]) -> T:
         """Run a picklable module-level function in a worker, under the deadline."""
-        if self._free.empty() and len(self._slots) + self._starting < self._count:
-            self._starting += 1
-            try:  # starting a process (the forkserver, the first time) blocks: not on the loop
-                slot = await asyncio.to_thread(self._start)
-            finally:
-                self._starting -= 1
-        else:
-            slot = await self._free.get()
+        self.start()
+        slot = await self._free.get()
+        if slot is None:
+            raise ParseError(f"no parser process could start: {self._start_error}")
         try:
             kind, value = await asyncio.wait_for(_exchange(slot.conn, (task, args)),
                                                  self._deadline_s)
         except TimeoutError:
-            slot = self._replace(slot)
+            self._retire(slot)
             raise ParseError(f"parsing took longer than {self._deadline_s:g} s") from None
         except (EOFError, OSError):
-            slot = self._replace(slot)
+            self._retire(slot)
             raise ParseError("the parser process died (too much memory?)") from None
         except asyncio.CancelledError:
-            slot = self._replace(slot)  # its pipe may hold half a task or an unread reply
+            self._retire(slot)  # its pipe may hold half a task or an unread reply
             raise
-        finally:
-            self._free.put_nowait(slot)
+        self._free.put_nowait(slot)
         if kind != "ok":
             raise ParseError(str(value))
         result: T = value
         return result
 
-    def _replace(self, slot: _Slot) -> _Slot:
+    def _retire(self, slot: _Slot) -> None:
+        """Kill a worker that overran or died, reap it beside the loop, start another."""
         slot.process.kill()
-        _stop(slot)
         self._slots.remove(slot)
-        return self._start()
+        task = asyncio.create_task(asyncio.to_thread(_stop, slot))
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+        self.start()
 
 
 async def _exchange(conn: Connection, message: tuple[Callable[..., Any], tuple[Any, ...]]

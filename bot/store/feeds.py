@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.model import FeedSpec, FeedState
+from bot.model import FeedSpec, FeedState, UnchangedPoll
 from bot.store.db import Database, Row, from_ts, to_ts
 
 _COLUMNS = ("id, url, COALESCE(NULLIF(name, ''), NULLIF(title, ''), url) AS name, tags, "
@@ -86,6 +86,16 @@ class FeedStore:
             "title = CASE WHEN ? != '' THEN ? ELSE title END WHERE id = ?",
             (etag, last_modified, body_hash, to_ts(now), to_ts(next_poll), title, title,
              feed_id))
+
+    async def record_unchanged(self, polls: Sequence[UnchangedPoll]) -> None:
+        """A round's unchanged feeds in one write: reset failures, keep validators, next poll."""
+        if not polls:
+            return
+        await self._db.executemany(
+            "UPDATE feeds SET etag = ?, last_modified = ?, failures = 0, last_error = '', "
+            "last_polled = ?, next_poll = ? WHERE id = ?",
+            [(p.etag, p.last_modified, to_ts(p.polled), to_ts(p.next_poll), p.feed_id)
+             for p in polls])
 
     async def record_failure(self, feed_id: int, *, error: str, failures: int, now: datetime,
                              next_poll: datetime, disable: bool) -> None:
