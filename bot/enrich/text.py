@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import html as html_lib
-import itertools
 import re
-import unicodedata
 
+import re2
 from selectolax.lexbor import LexborHTMLParser
 
 # Private-use characters mark breaks we insert, so source newlines can be collapsed freely.
@@ -72,21 +70,18 @@ _TAIL_TRAILERS = (
 MAX_MARKS = 4  # combining marks kept on one base character (Hebrew points and cantillation: 4)
 
 
-@functools.cache
-def _mark_runs() -> re.Pattern[str]:
-    """A run of more than MAX_MARKS combining marks (built once, on first use).
-
-    Combining marks live in the first two planes and among plane 14's variation selectors.
-    """
-    codes = itertools.chain(range(0x20000), range(0xE0100, 0xE01F0))
-    marks = "".join(re.escape(chr(c)) for c in codes if unicodedata.category(chr(c))[0] == "M")
-    return re.compile(f"[{marks}]{{{MAX_MARKS + 1},}}")
+# A run of more than MAX_MARKS combining marks; RE2 matches the Unicode class \p{M} in
+# linear time without a huge character class.
+_MARK_RUNS = re2.compile(rf"\p{{M}}{{{MAX_MARKS + 1},}}")
 
 
 def cap_marks(text: str) -> str:
     """`text` with each run of combining marks cut to MAX_MARKS ("zalgo" text can't pile
     hundreds of them on one letter); real scripts never need more."""
-    return _mark_runs().sub(lambda run: run.group()[:MAX_MARKS], text)
+    if text.isascii():
+        return text  # no marks to cap: most text, at no cost
+    capped: str = _MARK_RUNS.sub(lambda run: run.group()[:MAX_MARKS], text)
+    return capped
 
 
 def html_to_text(html: str) -> str:
