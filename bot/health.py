@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.digest.local_time import TIME, format_local
 from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.digest.service import DigestService
 from bot.monitor import liveness
@@ -82,8 +83,9 @@ class Status:
         return result
 
 
-def bot_lines(status: Status) -> list[str]:
-    """The bot's own health in a few lines: running or not, uptime, stalls, polls."""
+def bot_lines(status: Status, timezone: str = "UTC") -> list[str]:
+    """The bot's own health in a few lines: running or not, uptime, stalls, polls (times in
+    `timezone`)."""
     bot, now = status.bot, status.now
     if not bot.running:
         lines = [f"Not running: {bot.problem}."]
@@ -92,7 +94,7 @@ def bot_lines(status: Status) -> list[str]:
                                                              f"; {bot.problem}.")]
     polled = f"{_ago(now, bot.last_poll)}" if bot.last_poll else "no poll round yet"
     upcoming = ("due now" if bot.next_poll is None or bot.next_poll <= now
-                else f"next at {bot.next_poll:%H:%M} UTC")
+                else f"next at {format_local(bot.next_poll, timezone, TIME)}")
     lines.append(f"Last poll round: {polled}; {upcoming}.")
     if bot.last_digest:
         lines.append(f"Last delivery round: {_ago(now, bot.last_digest)}.")

@@ -115,6 +115,7 @@ class Reply:
     items: tuple[DigestItem, ...] = ()
     ephemeral: bool = False
     file: Attachment | None = None
+    timezone: str = "UTC"  # the asking channel's zone: story times are shown in it
 
 
 @dataclass(frozen=True, slots=True)

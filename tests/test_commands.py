@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.app import Core, open_core
+from bot.chat.render_plain import render_plain
 from bot.chat.request import Caller
 from bot.config import load_config
 from tests.fakes.feed_server import FeedServer
@@ -116,3 +118,79 @@ async def test_unknown_command_suggests_help(core: Core) -> None:
     """An unknown command says so and points at /help."""
     reply = await core.commands.handle(MEMBER, "/frobnicate")
     assert reply.text == "Unknown command /frobnicate. Try /help."
+
+
+ZONED_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+JAPAN_URL = "https://news.example.org/world/japan-korea-tariffs"  # published 07:15 GMT
+ZONES = [  # (channel, the story's 07:15 UTC there, its next daily 08:00 after ZONED_NOW)
+    pytest.param("discord:1", "08:15 CET", "2026-11-25 08:00 CET", id="Europe/Berlin"),
+    pytest.param("discord:2", "07:15 UTC", "2026-11-25 08:00 UTC", id="UTC"),
+    pytest.param("telegram:5", "02:15 EST", "2026-11-24 08:00 EST", id="bot default"),
+]
+
+
+def moderator_in(channel_id: str) -> Caller:
+    """A moderator asking in this channel."""
+    return Caller(channel_id=channel_id, user_id="discord:8", is_moderator=True)
+
+
+@pytest.fixture
+async def zoned_core(write_config: Callable[[str], Path], feed_server: FeedServer
+                     ) -> AsyncIterator[Core]:
+    """The real core at ZONED_NOW: discord:1 in Europe/Berlin, discord:2 in UTC, any other
+    channel in the bot's America/New_York."""
+    path = write_config(f'[bot]\ntimezone = "America/New_York"\n'
+                        '[fetch]\nallow_private_addresses = true\n[[feeds]]\n'
+                        f'url = "{feed_server.url("world_news.xml")}"\nname = "World"\n'
+                        '[[channels]]\nid = "discord:1"\ntimezone = "Europe/Berlin"\n'
+                        '[[channels]]\nid = "discord:2"\ntimezone = "UTC"\n')
+    async with open_core(load_config(path, environ={}), clock=lambda: ZONED_NOW) as core:
+        await core.poller.poll_due()
+        yield core
+
+
+@pytest.mark.parametrize(("channel_id", "story_time", "_next_digest"), ZONES)
+async def test_latest_shows_story_times_in_the_channel_timezone(
+        zoned_core: Core, channel_id: str, story_time: str, _next_digest: str) -> None:
+    """/latest shows each story's time in the asking channel's zone (configured, else the
+    bot's), as a digest there would."""
+    reply = await zoned_core.commands.handle(moderator_in(channel_id), "/latest trade")
+    assert f"World, 2026-11-24 {story_time}" in render_plain(reply)
+
+
+@pytest.mark.parametrize(("channel_id", "_story_time", "next_digest"), ZONES)
+async def test_why_gives_the_next_digest_in_the_channel_timezone(
+        zoned_core: Core, channel_id: str, _story_time: str, next_digest: str) -> None:
+    """/why of a waiting story names the next digest (daily 08:00) in the channel's zone."""
+    reply = await zoned_core.commands.handle(moderator_in(channel_id), f"/why {JAPAN_URL}")
+    assert f"waiting for the next digest ({next_digest})" in reply.text
+
+
+async def test_why_gives_the_posting_time_in_the_channel_timezone(zoned_core: Core) -> None:
+    """/why of a story a Berlin channel got says when in Berlin time (13:00 CET = 12:00 UTC)."""
+    channel = await zoned_core.digests.channel("discord:1")
+    digest = await zoned_core.digests.compose(channel, ZONED_NOW)
+    digest_id = await zoned_core.store.deliveries.enqueue(digest, ZONED_NOW)
+    await zoned_core.store.deliveries.mark_sent(digest_id, list(range(len(digest.items))), "m1",
+                                                ZONED_NOW)
+    reply = await zoned_core.commands.handle(moderator_in("discord:1"), f"/why {JAPAN_URL}")
+    assert reply.text.endswith("posted here on 2026-11-24 13:00 CET.")
+
+
+async def test_schedule_and_status_give_the_next_digest_in_the_channel_timezone(
+        zoned_core: Core) -> None:
+    """/schedule show and /status in a Berlin channel give its next digest in Berlin time."""
+    berlin = moderator_in("discord:1")
+    schedule = await zoned_core.commands.handle(berlin, "/schedule show")
+    status = await zoned_core.commands.handle(berlin, "/status")
+    assert schedule.text == "Digest: daily 08:00 (Europe/Berlin); next: 2026-11-25 08:00 CET."
+    assert ("Next digest here: 2026-11-25 08:00 CET (daily 08:00, Europe/Berlin)"
+            in status.text.splitlines())
+
+
+async def test_a_timezone_set_from_chat_moves_reply_times(zoned_core: Core) -> None:
+    """After /schedule set … Europe/Berlin in a UTC channel, /latest shows Berlin times."""
+    caller = moderator_in("discord:2")
+    await zoned_core.commands.handle(caller, "/schedule set daily 08:00 Europe/Berlin")
+    reply = await zoned_core.commands.handle(caller, "/latest trade")
+    assert "World, 2026-11-24 08:15 CET" in render_plain(reply)

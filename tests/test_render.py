@@ -311,6 +311,20 @@ def test_plain_and_telegram_show_times_in_the_channel_timezone(
         assert f"Example World, {late_text}" in text.replace(" · ", ", ")
 
 
+@pytest.mark.parametrize(("timezone", "late_text"), [
+    ("Europe/Berlin", "2024-05-01 01:30 CEST"),
+    ("UTC", "2024-04-30 23:30 UTC"),
+])
+def test_plain_and_telegram_show_reply_times_in_the_reply_timezone(
+    timezone: str, late_text: str
+) -> None:
+    """A command reply's story times are local to the asking channel, dated in full."""
+    reply = Reply(text="Latest stories", items=(LATE_UTC,), timezone=timezone)
+    [html] = render_telegram(reply)
+    for text in (render_plain(reply), html):
+        assert f"Example World, {late_text}" in text.replace(" · ", ", ")
+
+
 def test_discord_embeds_carry_the_instant_for_each_reader_zone() -> None:
     """Discord shows an embed's timestamp in each reader's own zone: it is the aware instant."""
     [message] = render_discord(zoned_digest("Europe/Berlin", LATE_UTC))

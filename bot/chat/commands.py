@@ -6,11 +6,13 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.chat.moderation import Moderation
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.request import Caller, UserError
+from bot.digest.local_time import TIME, format_local
 from bot.digest.service import DigestService
 from bot.digest.why import Why
 from bot.enrich.stories import Stories
@@ -107,7 +109,13 @@ class Commands:
 
     async def run(self, caller: Caller, name: str, rest: str,
                   attachment: Attachment | None = None) -> Reply:
-        """Run a parsed command; UserError for unknown commands and refusals."""
+        """Run a parsed command; UserError for unknown commands and refusals. The reply
+        carries the caller's channel's timezone: its times are shown there."""
+        reply = await self._dispatch(caller, name, rest, attachment)
+        return replace(reply, timezone=await self._timezone(caller))
+
+    async def _dispatch(self, caller: Caller, name: str, rest: str,
+                        attachment: Attachment | None) -> Reply:
         if name in self._public:
             if name in LOOKUPS and not caller.is_moderator:
                 self._check_rate(caller, self._limiter)
@@ -128,6 +136,10 @@ class Commands:
     async def tag_names(self) -> list[str]:
         """Tags of recent stories, most used first (for autocomplete)."""
         return await self._store.articles.recent_tags(limit=TAG_SAMPLE)
+
+    async def _timezone(self, caller: Caller) -> str:
+        """The caller's channel's timezone (set from chat, else configured, else the bot's)."""
+        return (await self._digests.channel(caller.channel_id)).timezone
 
     def _check_rate(self, caller: Caller, limiter: RateLimiter) -> None:
         wait = limiter.wait_time(caller.user_id)
@@ -187,18 +199,20 @@ class Commands:
 
     async def _status(self, caller: Caller, rest: str) -> Reply:
         status = await collect_status(self._store, self._digests, self._clock())
+        zone = await self._timezone(caller)
         states = Counter(feed.state for feed in status.feeds)
-        lines = [*bot_lines(status),
+        lines = [*bot_lines(status, zone),
                  f"{len(status.feeds)} feeds ({states['ok']} ok, {states['backing off']} "
                  f"backing off, {states['disabled']} disabled), {status.articles} stories "
                  "stored."]
         for feed in status.failing[:10]:
             state = ("disabled" if feed.disabled else f"backing off ({feed.failures}x, next "
-                     f"try {feed.next_poll:%H:%M} UTC)" if feed.next_poll else "backing off")
+                     f"try {format_local(feed.next_poll, zone, TIME)})" if feed.next_poll
+                     else "backing off")
             lines.append(f"• {feed.name}: {state}: {feed.last_error}")
         for channel in status.channels:
             if channel.id == caller.channel_id:
-                when = (f"{channel.next_digest:%Y-%m-%d %H:%M} UTC" if channel.next_digest
+                when = (format_local(channel.next_digest, zone) if channel.next_digest
                         else "never")
                 lines.append(f"Next digest here: {when} ({channel.digest}, {channel.timezone})")
                 if channel.paused:

@@ -15,6 +15,7 @@ from bot.chat.feed_transfer import (
     transfer_command,
 )
 from bot.chat.request import Caller, UserError
+from bot.digest.local_time import format_local
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 from bot.digest.service import DigestService, subscribed_feed_ids
 from bot.feeds.discover import FeedFinder, looks_like_feed
@@ -258,6 +259,7 @@ def _split_zone(text: str, default: str) -> tuple[str, str]:
 
 
 def _describe_schedule(channel: Channel, now: datetime) -> str:
+    """The channel's schedule and its next digest, in the channel's timezone."""
     upcoming = parse_schedule(channel.digest, channel.timezone).next_after(now)
-    when = f"{upcoming:%Y-%m-%d %H:%M} UTC" if upcoming else "never"
+    when = format_local(upcoming, channel.timezone) if upcoming else "never"
     return f"Digest: {channel.digest} ({channel.timezone}); next: {when}."

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from bot.chat.sanitize import Measure, clean_text, fit_escaped, safe_url, truncate
+from bot.digest.local_time import DATE_TIME, TIME, to_local
 from bot.enrich.tags import hashtag
 from bot.model import Digest, DigestItem, Link, Reply
 
@@ -68,24 +68,13 @@ DEFAULT_CAPS = Caps()
 MORE_FEEDS = 3  # feeds named on the "+N more" line; any others are counted together
 
 
-def zone(name: str) -> tzinfo:
-    """The named IANA timezone; UTC for a name this system does not know."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
 def format_when(when: datetime, reference: datetime | None = None, timezone: str = "UTC") -> str:
     """'14:05 UTC' on the reference's day, else '2024-05-01 14:05 UTC', in `timezone`
     ('15:05 CET' in Europe/Berlin); naive times are taken as UTC."""
-    local_zone = zone(timezone)
-    local = (when.replace(tzinfo=UTC) if when.tzinfo is None else when).astimezone(local_zone)
-    if reference is not None:
-        ref = reference.replace(tzinfo=UTC) if reference.tzinfo is None else reference
-        if ref.astimezone(local_zone).date() == local.date():
-            return local.strftime("%H:%M %Z")
-    return local.strftime("%Y-%m-%d %H:%M %Z")
+    local = to_local(when, timezone)
+    if reference is not None and to_local(reference, timezone).date() == local.date():
+        return local.strftime(TIME)
+    return local.strftime(DATE_TIME)
 
 
 def more_text(more: int, sources: Sequence[tuple[str, int]] = ()) -> str:
@@ -132,7 +121,8 @@ def view_item(item: DigestItem, number: int, reference: datetime | None, caps: C
 
 
 def view_of(subject: Digest | Reply, caps: Caps = DEFAULT_CAPS) -> View:
-    """The cleaned view of a digest (title, items, more) or a reply (text, items)."""
+    """The cleaned view of a digest (title, items, more) or a reply (text, items); story times
+    are shown in the digest's or reply's timezone."""
     if isinstance(subject, Digest):
         items = tuple(view_item(item, n, subject.created, caps, subject.timezone)
                       for n, item in enumerate(subject.items, 1))
@@ -140,7 +130,8 @@ def view_of(subject: Digest | Reply, caps: Caps = DEFAULT_CAPS) -> View:
                           for name, count in subject.more_from)
         return View(clean_text(subject.title, caps.title), "", items, max(subject.more, 0),
                     more_from)
-    items = tuple(view_item(item, n, None, caps) for n, item in enumerate(subject.items, 1))
+    items = tuple(view_item(item, n, None, caps, subject.timezone)
+                  for n, item in enumerate(subject.items, 1))
     return View("", clean_text(subject.text, caps.text, keep_newlines=True), items)
 
 

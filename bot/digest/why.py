@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.digest.local_time import format_local
 from bot.digest.schedule import parse_schedule
 from bot.digest.service import DigestService, subscribed_feed_ids
 from bot.feeds.parse import canonical_url
@@ -20,7 +21,7 @@ class Why:
         self._clock = clock
 
     async def explain_url(self, channel_id: str, url: str) -> str:
-        """The reasons for the story behind `url` in this channel."""
+        """The reasons for the story behind `url` in this channel, times in its timezone."""
         article = await self._store.articles.by_url(canonical_url(url) or url.strip())
         if article is None:
             return "I have no story with that link. Is its feed one I poll? See /feed list."
@@ -31,7 +32,7 @@ class Why:
         deliveries = self._store.deliveries
         sent = await deliveries.delivered_at(channel.id, article.id)
         if sent is not None:
-            return f"posted here on {sent:%Y-%m-%d %H:%M} UTC."
+            return f"posted here on {format_local(sent, channel.timezone)}."
         feeds = await self._store.feeds.active_feeds()
         if article.feed_id not in subscribed_feed_ids(channel, feeds):
             return "this channel does not follow its feed. /subscribe adds it."
@@ -49,7 +50,7 @@ class Why:
             return ("it arrived before the last digest but did not make its top "
                     f"{channel.max_items} (it was among the “more” stories{turns}).")
         upcoming = parse_schedule(channel.digest, channel.timezone).next_after(self._clock())
-        when = f"{upcoming:%Y-%m-%d %H:%M} UTC" if upcoming else "the next digest"
+        when = format_local(upcoming, channel.timezone) if upcoming else "the next digest"
         return f"it passes and is waiting for the next digest ({when}), if it ranks high enough."
 
     @staticmethod
