@@ -14,6 +14,7 @@ import pytest
 
 from bot.app import Core, open_core
 from bot.chat.adapter import PlatformError
+from bot.chat.commands import LOOKUPS_PER_MINUTE
 from bot.chat.telegram.adapter import TelegramAdapter
 from bot.chat.telegram.flood import (
     MAX_FLOOD_WAIT_S,
@@ -450,3 +451,42 @@ async def test_flood_gate_gives_up_when_no_turn_comes() -> None:
             await gate.wait_turn(-100)
     assert gate.delay(-100, 5.0) == pytest.approx(0.001)
     assert gate.delay(7, 5.0) == 0.0
+
+
+async def ask_as_chat(world: World, chat: FakeChat, sender: FakeChat, command: str) -> str:
+    """Post a command in a group as a chat (`sender_chat`); the text of the bot's reply."""
+    before = len(world.fake.sent_to(chat.id))
+    world.fake.send_as_chat(chat.id, sender.id, command)
+    replies = await world.fake.wait_sent(before + 1, chat_id=chat.id)
+    return replies[before].text
+
+
+async def test_post_as_the_group_is_an_anonymous_admin(world: World, open_bot: OpenBot) -> None:
+    """sender_chat == chat: an anonymous admin, who moderates and whose lookups are not rate
+    limited; nobody is asked about GroupAnonymousBot."""
+    async with open_bot():
+        shown = await ask_as_chat(world, world.group, world.group, "/filter show")
+        lookups = [await ask_as_chat(world, world.group, world.group, "/latest")
+                   for _ in range(LOOKUPS_PER_MINUTE + 1)]
+    assert shown.startswith("No filter")
+    assert all(text.startswith("Latest stories") for text in lookups)
+    assert world.fake.calls("getChatMember") == []
+
+
+async def test_post_as_a_linked_channel_is_no_moderator(world: World, open_bot: OpenBot) -> None:
+    """sender_chat != chat (a channel posting into its group): refused moderator commands,
+    answered public ones, rate limited as that channel alone, never as Channel_Bot shared by
+    every channel, nor as a user whose admin rights are looked up."""
+    wire, other = world.fake.add_channel("Wire"), world.fake.add_channel("Other wire")
+    async with open_bot():
+        refused = await ask_as_chat(world, world.group, wire, "/filter show")
+        lookups = [await ask_as_chat(world, world.group, wire, "/latest")
+                   for _ in range(LOOKUPS_PER_MINUTE + 1)]
+        from_other = await ask_as_chat(world, world.forum, other, "/latest")
+        from_reader = await ask(world, world.group, world.reader, "/latest")
+    assert refused == "/filter is for moderators only."
+    assert all(text.startswith("Latest stories") for text in lookups[:LOOKUPS_PER_MINUTE])
+    assert lookups[-1].startswith("Slow down")
+    assert from_other.startswith("Latest stories") and from_reader.startswith("Latest stories")
+    asked = {call.params["user_id"] for call in world.fake.calls("getChatMember")}
+    assert asked == {str(world.reader.id)}  # only the reader is a user to look up

@@ -155,9 +155,10 @@ class FakeTelegram(UserActions, BotRecords):
         result = await handler(self.state, params)
         if limited and chat is not None:
             self._limiter.record(chat.id)
-        late = failure.error() if failure is not None and failure.after else None
-        if late is not None:
-            raise late
+        if failure is not None and failure.after:
+            await self.state.signal.wait_until(lambda: self.state.closing, failure.delay)
+            if (late := failure.error()) is not None:
+                raise late
         return result
 
     # ----------------------------------------------------------------- scripting
@@ -178,6 +179,12 @@ class FakeTelegram(UserActions, BotRecords):
         """Let the next call of ``method`` do its work (a message is created), then answer
         ``status`` instead of the result, so the bot can't know it worked."""
         self._scripted[method.lower()].append(ScriptedFailure(status, 0, None, after=True))
+
+    def hold_answer_next(self, method: str, seconds: float = 3600.0) -> None:
+        """Let the next call of ``method`` do its work (a message is created), then keep its
+        answer back for ``seconds`` or until the fake closes: a bot killed meanwhile never
+        learns that it worked."""
+        self._scripted[method.lower()].append(ScriptedFailure(None, 0, None, seconds, True))
 
     def refuse_text(self, marker: str, description: str, *, plain_too: bool = False) -> None:
         """Refuse with a 400 and ``description`` every sendMessage whose text holds ``marker``:

@@ -22,6 +22,9 @@ ANONYMOUS_ADMIN: JSON = {
     "first_name": "Group",
     "username": "GroupAnonymousBot",
 }
+# The `from` of messages a user posts in a group as a channel (e.g. the group's linked one).
+CHANNEL_BOT: JSON = {"id": 136817688, "is_bot": True, "first_name": "Channel",
+                     "username": "Channel_Bot"}
 # A command as tdlib finds it: "/" + 1-64 word chars, optionally "@" + a 3-32 char bot name,
 # not glued to a preceding word character and not followed by one.
 COMMAND_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w@/])")
@@ -127,6 +130,20 @@ class UserActions:
         if not command.startswith("/"):
             raise ValueError(f"a command starts with '/': {command!r}")
         return self.send_text(chat_id, user_id, command, thread_id=thread_id)
+
+    def send_as_chat(self, chat_id: int, sender_chat_id: int, text: str) -> JSON:
+        """A message in a group posted as a chat: ``sender_chat`` set to that chat, ``from``
+        the Channel_Bot placeholder; as the group itself (an anonymous admin) when the ids
+        are equal, then ``from`` is GroupAnonymousBot. Returns the update."""
+        chat, sender = self.world.chats[chat_id], self.world.chats[sender_chat_id]
+        placeholder = ANONYMOUS_ADMIN if sender is chat else CHANNEL_BOT
+        message: JSON = {"message_id": chat.new_message_id(), "from": placeholder,
+                         "sender_chat": sender.to_json(), "chat": chat.to_json(),
+                         "date": int(time.time()), "text": text}
+        if entities := command_entities(text):
+            message["entities"] = entities
+        chat.messages[message["message_id"]] = message
+        return self.inject("message", message)
 
     def send_document_message(
         self,
