@@ -78,7 +78,7 @@ async def ask(bot: Running, chat: FakeChat, user: FakeUser, command: str) -> str
     """Send a command in a chat and return the text of the bot's reply."""
     before = len(bot.fake.sent_to(chat.id))
     bot.fake.send_command(chat.id, user.id, command)
-    replies = await bot.fake.wait_sent(before + 1, chat_id=chat.id, within=10)
+    replies = await bot.fake.wait_sent(before + 1, chat_id=chat.id, within=30)
     return replies[before].text
 
 

@@ -178,14 +178,14 @@ class FakeDiscord(WorldBuilders, SlashCommands):
                 session.alive = False
         await self.gateway.send_op(9, resumable)
 
-    async def wait_for(self, predicate: Callable[[], bool], *, seconds: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], *, seconds: float = 30.0) -> None:
         """Wait until ``predicate()`` holds; re-checked after every REST request,
         IDENTIFY and RESUME. Raises TimeoutError after ``seconds``."""
         async with asyncio.timeout(seconds), self.changed:
             await self.changed.wait_for(predicate)
 
     async def wait_for_gateway(
-        self, *, identifies: int = 0, resumes: int = 0, seconds: float = 5.0
+        self, *, identifies: int = 0, resumes: int = 0, seconds: float = 30.0
     ) -> None:
         """Wait until at least this many IDENTIFYs and RESUMEs have been accepted."""
         gw = self.gateway

@@ -93,13 +93,13 @@ class BotRecords:
         return list(self.state.updates.dropped)
 
     # ----------------------------------------------------------------- waiting
-    async def wait_for(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], within: float = 30.0) -> None:
         """Wait until ``predicate()`` holds after some server activity; TimeoutError if not."""
         if not await self.state.signal.wait_until(predicate, within):
             raise TimeoutError(f"condition not met within {within}s")
 
     async def wait_sent(
-        self, count: int = 1, *, chat_id: int | None = None, within: float = 5.0
+        self, count: int = 1, *, chat_id: int | None = None, within: float = 30.0
     ) -> list[SentMessage]:
         """Wait until at least ``count`` messages were sent (to ``chat_id``); return them."""
 
@@ -109,7 +109,7 @@ class BotRecords:
         await self.wait_for(lambda: len(matching()) >= count, within)
         return matching()
 
-    async def wait_confirmed(self, update: JSON, within: float = 5.0) -> None:
+    async def wait_confirmed(self, update: JSON, within: float = 30.0) -> None:
         """Wait until the bot confirmed ``update`` (a later getUpdates offset passed it)."""
         update_id = update["update_id"]
         await self.wait_for(lambda: self.state.updates.confirmed_below > update_id, within)
