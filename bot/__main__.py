@@ -133,8 +133,8 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
 async def _check(config: Config, args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from bot.app import utc_now
     from bot.digest.schedule import parse_schedule
+    from bot.records import utc_now
 
     out = _console()
     model = config.model
@@ -168,10 +168,10 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
 async def _show_chat_changes(config: Config, out: Console) -> None:
     from rich.table import Table
 
-    from bot.app import open_core
+    from bot.records import open_records
 
-    async with open_core(config) as core:
-        stored = await core.digests.channels()
+    async with open_records(config) as records:
+        stored = await records.channels.channels()
         table = Table("channel", "feeds", "filter", "schedule",
                       title="Channels as they stand (chat changes win over the file)")
         for channel in stored:
@@ -218,7 +218,7 @@ def _outcome_table(outcomes: Sequence[FeedOutcome]) -> Table:
 
 
 async def _digest(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import open_core, utc_now
+    from bot.app import open_core
     from bot.chat.render_json import render_json
     from bot.chat.render_plain import render_plain
 
@@ -229,7 +229,7 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
             known = ", ".join(c.id for c in channels)
             say(f"newsbot: no channel {wanted!r} (channels: {known})", error=True)
             return 2
-        digest = await core.digests.compose(await core.digests.channel(wanted), utc_now())
+        digest = await core.digests.compose(await core.digests.channel(wanted), core.clock())
     if args.json:
         print(escape_json(json.dumps(render_json(digest), indent=2, ensure_ascii=False)))
     else:
@@ -271,11 +271,12 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
         return await check_health(config)
     from rich.table import Table
 
-    from bot.app import open_core, utc_now
     from bot.health import bot_lines, collect_status
+    from bot.records import open_records
 
-    async with open_core(config, console_fallback=True) as core:
-        status = await collect_status(core.store, core.digests, utc_now())
+    async with open_records(config, console_fallback=True) as records:
+        status = await collect_status(records.store, await records.channels.channels(),
+                                      records.clock())
     if args.json:
         print(json.dumps(status.to_json(), indent=2))
         return 0
