@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from bot.config import Config
     from bot.feeds.poll import FeedOutcome
+    from bot.health import Status
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -269,9 +270,7 @@ async def _lookup(config: Config, command: str, text: str, *, as_json: bool) -> 
 async def _status(config: Config, args: argparse.Namespace) -> int:
     if args.check:
         return await check_health(config)
-    from rich.table import Table
-
-    from bot.health import bot_lines, collect_status
+    from bot.health import collect_status
     from bot.records import open_records
 
     async with open_records(config, console_fallback=True) as records:
@@ -279,7 +278,17 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
                                       records.clock())
     if args.json:
         print(json.dumps(status.to_json(), indent=2))
-        return 0
+    else:
+        _print_status(status)
+    return 0
+
+
+def _print_status(status: Status) -> None:
+    """Status as text and a table (rich loads only here: `status --json` does without)."""
+    from rich.table import Table
+
+    from bot.health import bot_lines
+
     out = _console()
     for line in bot_lines(status):
         out.print(_cell(line))
@@ -299,7 +308,6 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
         paused = f" paused: {channel.paused}" if channel.paused else ""
         failed = f" failed digests: {channel.failed_digests}" if channel.failed_digests else ""
         out.print(_cell(f"{channel.id}: next digest {when} ({channel.digest}){paused}{failed}"))
-    return 0
 
 
 _COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
