@@ -83,8 +83,8 @@ def add_limits(config: Config) -> AddLimits:
 @asynccontextmanager
 async def open_core(config: Config, *, clock: Clock = utc_now,
                     console_fallback: bool = False) -> AsyncIterator[Core]:
-    """Open the database, fetcher and parse workers; close them in reverse on exit. Every
-    part reads the time from `clock`."""
+    """Open the records (the database, with the config's feeds in it), the fetcher and the
+    parse workers; close them in reverse on exit. Every part reads the time from `clock`."""
     fetch = config.model.fetch
     limits = FetchLimits(timeout_s=fetch.timeout, max_bytes=fetch.max_bytes,
                          concurrency=fetch.concurrency, per_host=fetch.per_host,
