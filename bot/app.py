@@ -35,7 +35,7 @@ from bot.metrics import MeteredSender, Metrics, MetricsServer
 from bot.model import CONSOLE_CHANNEL, tag_key
 from bot.monitor import HEARTBEAT_S, Monitor
 from bot.ports import Clock
-from bot.records import configured_channels, open_records, utc_now
+from bot.records import open_records, utc_now
 from bot.store.lock import run_lock
 from bot.store.store import Store
 
@@ -90,12 +90,13 @@ async def open_core(config: Config, *, clock: Clock = utc_now,
                          concurrency=fetch.concurrency, per_host=fetch.per_host,
                          user_agent=fetch.user_agent, allowed_ports=allowed_ports(config))
     async with AsyncExitStack() as stack:
-        store = (await stack.enter_async_context(open_records(config, clock=clock))).store
+        records = await stack.enter_async_context(
+            open_records(config, clock=clock, console_fallback=console_fallback))
+        store = records.store
         fetcher = await stack.enter_async_context(Fetcher(limits, address_check(config)))
         worker = await stack.enter_async_context(ParseWorker(processes=_worker_count()))
         stories = Stories(store.articles, clock)
-        channels = configured_channels(config, console_fallback=console_fallback)
-        digests = DigestService(store, stories, channels, clock, config.model.bot.timezone)
+        digests = DigestService(store, stories, records.channels, clock)
         failures = FeedFailures(store, FailurePolicy(
             fetch.notify_after_failures, timedelta(seconds=fetch.disable_after)), digests)
         poller = Poller(store, fetcher, worker, stories, clock,

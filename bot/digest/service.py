@@ -37,11 +37,11 @@ class DueDigest:
 class DigestService:
     """Composes digests for channels and delivers them through the outbox."""
 
-    def __init__(self, store: Store, stories: Stories, channels: Sequence[Channel],
-                 clock: Clock, default_timezone: str) -> None:
+    def __init__(self, store: Store, stories: Stories, channels: ChannelBook,
+                 clock: Clock) -> None:
         self._store = store
         self._stories = stories
-        self._book = ChannelBook(store.channels, channels, default_timezone)
+        self._book = channels
         self._clock = clock
         self._senders: list[Sender] = []
         self._related: dict[int, tuple[Link, ...]] = {}
