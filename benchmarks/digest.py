@@ -20,6 +20,7 @@ from benchmarks.common import add_corpus_argument, load_corpus, table
 from benchmarks.ingest import parsed, store_all
 from bot.chat.discord.render import render_discord
 from bot.chat.telegram.render import render_telegram
+from bot.digest.channels import ChannelBook
 from bot.digest.compose import compose_digest
 from bot.digest.service import DigestService, subscribed_feed_ids
 from bot.enrich.stories import Stories
@@ -41,8 +42,8 @@ async def run(corpus: Path, count: int) -> None:
         async with open_store(Path(folder) / "bench.db") as store:
             channels = [Channel(id=f"discord:{i}", filter=FILTERS[i % len(FILTERS)],
                                 max_items=10) for i in range(count)]
-            service = DigestService(store, Stories(store.articles, lambda: NOW), channels,
-                                    lambda: NOW, "UTC")
+            service = DigestService(store, Stories(store.articles, lambda: NOW),
+                                    ChannelBook(store.channels, channels, "UTC"), lambda: NOW)
             active = await store.feeds.active_feeds()
             start = time.perf_counter()
             for channel in channels:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from bot.config import Config
     from bot.feeds.poll import FeedOutcome
+    from bot.health import Status
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -133,8 +134,8 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
 async def _check(config: Config, args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from bot.app import utc_now
     from bot.digest.schedule import parse_schedule
+    from bot.records import utc_now
 
     out = _console()
     model = config.model
@@ -168,10 +169,10 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
 async def _show_chat_changes(config: Config, out: Console) -> None:
     from rich.table import Table
 
-    from bot.app import open_core
+    from bot.records import open_records
 
-    async with open_core(config) as core:
-        stored = await core.digests.channels()
+    async with open_records(config) as records:
+        stored = await records.channels.channels()
         table = Table("channel", "feeds", "filter", "schedule",
                       title="Channels as they stand (chat changes win over the file)")
         for channel in stored:
@@ -218,7 +219,7 @@ def _outcome_table(outcomes: Sequence[FeedOutcome]) -> Table:
 
 
 async def _digest(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import open_core, utc_now
+    from bot.app import open_core
     from bot.chat.render_json import render_json
     from bot.chat.render_plain import render_plain
 
@@ -229,7 +230,7 @@ async def _digest(config: Config, args: argparse.Namespace) -> int:
             known = ", ".join(c.id for c in channels)
             say(f"newsbot: no channel {wanted!r} (channels: {known})", error=True)
             return 2
-        digest = await core.digests.compose(await core.digests.channel(wanted), utc_now())
+        digest = await core.digests.compose(await core.digests.channel(wanted), core.clock())
     if args.json:
         print(escape_json(json.dumps(render_json(digest), indent=2, ensure_ascii=False)))
     else:
@@ -269,16 +270,25 @@ async def _lookup(config: Config, command: str, text: str, *, as_json: bool) -> 
 async def _status(config: Config, args: argparse.Namespace) -> int:
     if args.check:
         return await check_health(config)
-    from rich.table import Table
+    from bot.health import collect_status
+    from bot.records import open_records
 
-    from bot.app import open_core, utc_now
-    from bot.health import bot_lines, collect_status
-
-    async with open_core(config, console_fallback=True) as core:
-        status = await collect_status(core.store, core.digests, utc_now())
+    async with open_records(config, console_fallback=True) as records:
+        status = await collect_status(records.store, await records.channels.channels(),
+                                      records.clock())
     if args.json:
         print(json.dumps(status.to_json(), indent=2))
-        return 0
+    else:
+        _print_status(status)
+    return 0
+
+
+def _print_status(status: Status) -> None:
+    """Status as text and a table (rich loads only here: `status --json` does without)."""
+    from rich.table import Table
+
+    from bot.health import bot_lines
+
     out = _console()
     for line in bot_lines(status):
         out.print(_cell(line))
@@ -298,7 +308,6 @@ async def _status(config: Config, args: argparse.Namespace) -> int:
         paused = f" paused: {channel.paused}" if channel.paused else ""
         failed = f" failed digests: {channel.failed_digests}" if channel.failed_digests else ""
         out.print(_cell(f"{channel.id}: next digest {when} ({channel.digest}){paused}{failed}"))
-    return 0
 
 
 _COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {

@@ -1,7 +1,8 @@
 """Composition root: builds every part from Config, owns start and stop.
 
 The chat adapters and the scheduler are imported by `run_bot` alone, so that the commands
-that never chat (check, status, digest...) start without discord.py or python-telegram-bot.
+that never chat (check, status, digest...) start without discord.py or python-telegram-bot;
+check and status open only bot/records.py (no aiohttp, no numpy).
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING
 
 from bot.chat.commands import Commands
-from bot.chat.console_adapter import CHANNEL_ID as CONSOLE
 from bot.chat.console_adapter import ConsoleAdapter
 from bot.chat.feed_limits import AddLimits
 from bot.chat.moderation import Moderation
@@ -32,11 +32,12 @@ from bot.feeds.guard import address_check as guard_check
 from bot.feeds.poll import Poller, PollSettings
 from bot.feeds.worker import ParseWorker
 from bot.metrics import MeteredSender, Metrics, MetricsServer
-from bot.model import Channel, FeedSpec, tag_key
+from bot.model import CONSOLE_CHANNEL, tag_key
 from bot.monitor import HEARTBEAT_S, Monitor
 from bot.ports import Clock
+from bot.records import open_records, utc_now
 from bot.store.lock import run_lock
-from bot.store.store import Store, open_store
+from bot.store.store import Store
 
 if TYPE_CHECKING:
     from bot.chat.adapter import ChatAdapter
@@ -45,11 +46,6 @@ log = logging.getLogger(__name__)
 POLL_TICK_S = 20
 DIGEST_TICK_S = 30
 STOP_GRACE_S = 8.0  # a delivery in flight may finish (docker stop waits 10 s)
-
-
-def utc_now() -> datetime:
-    """The bot's clock (parts get it injected; tests pass their own)."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,41 +80,23 @@ def add_limits(config: Config) -> AddLimits:
                      private_per_day=fetch.private_feed_adds_per_day)
 
 
-def configured_channels(config: Config) -> list[Channel]:
-    """The config file's channels as domain objects."""
-    default_tz = config.model.bot.timezone
-    return [Channel(id=c.id, feeds=c.feeds, filter=c.filter, digest=c.digest,
-                    timezone=c.timezone or default_tz, max_items=c.max_items,
-                    fairness=c.fairness, breaking=c.breaking, post_empty=c.post_empty)
-            for c in config.model.channels]
-
-
-def feed_specs(config: Config) -> list[FeedSpec]:
-    """The config file's feeds as domain objects."""
-    default = config.model.fetch.interval
-    return [FeedSpec(url=f.url, name=f.name, tags=f.tags, interval_s=f.interval or default,
-                     full_text=f.full_text) for f in config.model.feeds]
-
-
 @asynccontextmanager
 async def open_core(config: Config, *, clock: Clock = utc_now,
                     console_fallback: bool = False) -> AsyncIterator[Core]:
-    """Open the database, fetcher and parse workers; close them in reverse on exit. Every
-    part reads the time from `clock`."""
+    """Open the records (the database, with the config's feeds in it), the fetcher and the
+    parse workers; close them in reverse on exit. Every part reads the time from `clock`."""
     fetch = config.model.fetch
     limits = FetchLimits(timeout_s=fetch.timeout, max_bytes=fetch.max_bytes,
                          concurrency=fetch.concurrency, per_host=fetch.per_host,
                          user_agent=fetch.user_agent, allowed_ports=allowed_ports(config))
     async with AsyncExitStack() as stack:
-        store = await stack.enter_async_context(open_store(config.database))
+        records = await stack.enter_async_context(
+            open_records(config, clock=clock, console_fallback=console_fallback))
+        store = records.store
         fetcher = await stack.enter_async_context(Fetcher(limits, address_check(config)))
         worker = await stack.enter_async_context(ParseWorker(processes=_worker_count()))
-        await store.feeds.sync_config_feeds(feed_specs(config))
         stories = Stories(store.articles, clock)
-        channels = configured_channels(config)
-        if console_fallback and not any(c.id == CONSOLE for c in channels):
-            channels.append(Channel(id=CONSOLE, timezone=config.model.bot.timezone))
-        digests = DigestService(store, stories, channels, clock, config.model.bot.timezone)
+        digests = DigestService(store, stories, records.channels, clock)
         failures = FeedFailures(store, FailurePolicy(
             fetch.notify_after_failures, timedelta(seconds=fetch.disable_after)), digests)
         poller = Poller(store, fetcher, worker, stories, clock,
@@ -192,8 +170,8 @@ async def _first_round(core: Core, console: ConsoleAdapter, monitor: Monitor) ->
         if feed.failures:
             retry = f"{feed.next_poll:%H:%M} UTC" if feed.next_poll else "later"
             console.print(f"! {feed.name}: {feed.last_error} (next try {retry})")
-    if any(c.id == CONSOLE for c in await core.digests.channels()):
-        digest = await core.digests.post_now(CONSOLE)
+    if any(c.id == CONSOLE_CHANNEL for c in await core.digests.channels()):
+        digest = await core.digests.post_now(CONSOLE_CHANNEL)
         if not digest.items:
             console.print("No stories yet: nothing to show in the digest.")
     await monitor.digest_round()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.digest.local_time import TIME, format_local
 from bot.digest.schedule import ScheduleError, parse_schedule
-from bot.digest.service import DigestService
-from bot.monitor import liveness
+from bot.liveness import liveness
+from bot.model import Channel
 from bot.store.store import Store
 
 
@@ -117,28 +118,28 @@ def _span(seconds: int) -> str:
     return f"{minutes} min" if minutes else f"{secs} s"
 
 
-async def collect_status(store: Store, digests: DigestService, now: datetime) -> Status:
-    """Read the current state of feeds and channels."""
+async def collect_status(store: Store, channels: Sequence[Channel], now: datetime) -> Status:
+    """Read the current state of feeds and of these channels (as they stand)."""
     counts = await store.articles.count_by_feed()
     feeds = tuple(
         FeedHealth(name=f.name, url=f.url, articles=counts.get(f.id, 0), failures=f.failures,
                    last_error=f.last_error, last_polled=f.last_polled, next_poll=f.next_poll,
                    disabled=f.disabled)
         for f in await store.feeds.active_feeds())
-    channels = []
+    shown = []
     failed = await store.deliveries.failed_counts()
-    for channel in await digests.channels():
+    for channel in channels:
         try:
             upcoming = parse_schedule(channel.digest, channel.timezone).next_after(now)
         except ScheduleError:
             upcoming = None
-        channels.append(ChannelHealth(
+        shown.append(ChannelHealth(
             id=channel.id, digest=channel.digest, timezone=channel.timezone,
             filter=channel.filter, next_digest=upcoming,
             paused=await store.channels.paused_reason(channel.id),
             failed_digests=failed.get(channel.id, 0)))
     return Status(now=now, bot=await _bot_health(store, feeds, now), articles=sum(counts.values()),
-                  feeds=feeds, channels=tuple(channels))
+                  feeds=feeds, channels=tuple(shown))
 
 
 async def _bot_health(store: Store, feeds: tuple[FeedHealth, ...], now: datetime) -> BotHealth:

@@ -12,6 +12,7 @@ NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)  # what separates the words of a t
 # The dedup key prefix of items only their content tells apart: several items of one
 # document share guid, link and title (a live blog's updates).
 CONTENT_KEY = "content:"
+CONSOLE_CHANNEL = "console"  # the terminal's channel (bot/chat/console_adapter.py)
 
 
 def tag_key(tag: str) -> str:

@@ -113,8 +113,8 @@ async def check_health(config: Config) -> int:
 
     Reads only the heartbeat row (no fetcher, no workers): cheap enough for a HEALTHCHECK.
     """
-    from bot.app import utc_now
-    from bot.monitor import liveness
+    from bot.liveness import liveness
+    from bot.records import utc_now
     from bot.store.store import open_store
 
     if not config.database.exists():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.digest.channels import ChannelBook
 from bot.digest.service import REFUSED_ROUNDS, DigestService
 from bot.enrich.stories import Stories
 from bot.model import Channel, Digest, FeedSpec, NewArticle
@@ -63,8 +64,8 @@ class Rig:
     now: datetime = NOW
 
     def service(self, channel: Channel, sender: RecordingSender) -> DigestService:
-        service = DigestService(self.store, Stories(self.store.articles, self.clock), [channel],
-                                self.clock, "UTC")
+        service = DigestService(self.store, Stories(self.store.articles, self.clock),
+                                ChannelBook(self.store.channels, [channel], "UTC"), self.clock)
         service.add_sender(sender)
         return service
 

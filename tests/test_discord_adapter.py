@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core, open_core, utc_now
+from bot.app import Core, open_core
 from bot.chat.adapter import PlatformError
 from bot.chat.discord.adapter import DiscordAdapter
 from bot.config import load_config
 from bot.digest.service import REFUSED_ROUNDS
+from bot.records import utc_now
 from tests.conftest import FIXTURES, wait_until
 from tests.fakes.discord_gateway import HEARTBEAT
 from tests.fakes.discord_permissions import EMBED_LINKS, MANAGE_CHANNELS, MANAGE_GUILD, VIEW_CHANNEL

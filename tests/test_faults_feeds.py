@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.digest.channels import ChannelBook
 from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
 from bot.feeds.failures import FailurePolicy, FeedFailures
@@ -87,7 +88,8 @@ async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
             Fetcher(FetchLimits(timeout_s=5), allow_any_address) as fetcher, \
             ParseWorker() as worker:
         stories = Stories(store.articles, clock)
-        digests = DigestService(store, stories, [FOLLOWER, BYSTANDER], clock, "UTC")
+        digests = DigestService(
+            store, stories, ChannelBook(store.channels, [FOLLOWER, BYSTANDER], "UTC"), clock)
         digests.add_sender(notices)
         failures = FeedFailures(store, FailurePolicy(3, timedelta(days=7)), digests)
         poller = Poller(store, fetcher, worker, stories, clock, PollSettings(), failures)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core, open_core, utc_now
+from bot.app import Core, open_core
 from bot.chat.moderation import Moderation
 from bot.chat.request import Caller, UserError
 from bot.chat.telegram.adapter import TelegramAdapter
@@ -18,6 +18,7 @@ from bot.config import load_config
 from bot.feeds.fetch import Fetcher, FetchLimits
 from bot.feeds.guard import address_check
 from bot.model import Attachment
+from bot.records import utc_now
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.raw_http import RawServer
 from tests.fakes.telegram_server import FakeTelegram

@@ -15,7 +15,8 @@ import pytest
 from bot.app import open_core
 from bot.chat.request import Caller
 from bot.config import load_config
-from bot.monitor import Monitor, liveness
+from bot.liveness import liveness
+from bot.monitor import Monitor
 from bot.store.runtime import Heartbeat
 from tests.fakes.feed_server import FeedServer, Script
 from tests.test_cli import newsbot

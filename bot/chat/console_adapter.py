@@ -11,12 +11,11 @@ from typing import TextIO
 from bot.chat.commands import Commands
 from bot.chat.render_plain import render_plain
 from bot.chat.request import Caller
-from bot.model import Digest
+from bot.model import CONSOLE_CHANNEL, Digest
 from bot.ports import SentCallback
 from bot.terminal import escape_terminal
 
 log = logging.getLogger(__name__)
-CHANNEL_ID = "console"
 
 
 class ConsoleAdapter:
@@ -30,7 +29,7 @@ class ConsoleAdapter:
 
     def handles(self, channel_id: str) -> bool:
         """Only the channel called "console"."""
-        return channel_id == CHANNEL_ID
+        return channel_id == CONSOLE_CHANNEL
 
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         """Print the digest as one message."""
@@ -60,7 +59,7 @@ class ConsoleAdapter:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
-        caller = Caller(channel_id=CHANNEL_ID, user_id="console", is_moderator=True)
+        caller = Caller(channel_id=CONSOLE_CHANNEL, user_id="console", is_moderator=True)
         while line := await reader.readline():
             text = line.decode(errors="replace").strip()
             if text:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.digest.channels import ChannelBook
 from bot.digest.compose import compose_digest, digest_title
 from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.enrich.stories import Stories
@@ -36,13 +37,12 @@ class DueDigest:
 class DigestService:
     """Composes digests for channels and delivers them through the outbox."""
 
-    def __init__(self, store: Store, stories: Stories, channels: Sequence[Channel],
-                 clock: Clock, default_timezone: str) -> None:
+    def __init__(self, store: Store, stories: Stories, channels: ChannelBook,
+                 clock: Clock) -> None:
         self._store = store
         self._stories = stories
-        self._configured = {c.id: c for c in channels}
+        self._book = channels
         self._clock = clock
-        self._timezone = default_timezone
         self._senders: list[Sender] = []
         self._related: dict[int, tuple[Link, ...]] = {}
         self._recent: dict[tuple[tuple[int, ...], datetime | None], list[Article]] = {}
@@ -54,17 +54,15 @@ class DigestService:
 
     async def channels(self) -> list[Channel]:
         """Every channel: from the file and created from chat, with chat settings on top."""
-        ids = sorted(set(self._configured) | set(await self._store.channels.stored_ids()))
-        return [await self.channel(channel_id) for channel_id in ids]
+        return await self._book.channels()
 
     async def channel(self, channel_id: str) -> Channel:
         """One channel as it stands now (file defaults, chat settings on top)."""
-        base = self._configured.get(channel_id) or Channel(id=channel_id, timezone=self._timezone)
-        return await self._store.channels.apply_overrides(base)
+        return await self._book.channel(channel_id)
 
     async def start(self) -> None:
         """Give every configured channel its row, so its first digest slot is counted."""
-        for channel_id in self._configured:
+        for channel_id in self._book.configured_ids:
             await self._store.channels.ensure(channel_id, self._clock())
 
     async def due(self, now: datetime) -> list[DueDigest]:
