@@ -36,14 +36,18 @@ def html_response(text: str, status: int = 200) -> web.Response:
                         headers={"Cache-Control": "no-cache"})
 
 
-def error_middleware(pages: Pages) -> Middleware:
-    """Every error as a plain page of its own (404, 405 with Allow, 413...), a handler that
-    runs too long as 503, and anything unexpected logged with its traceback and shown as a
-    plain 500: never a traceback to the client."""
+def error_middleware(pages: Pages, max_body: int) -> Middleware:
+    """Every error as a plain page of its own (404, 405 with Allow, 413...), a body larger
+    than `max_body` (or of unknown length) refused unread, a handler that runs too long as
+    503, and anything unexpected logged with its traceback and shown as a plain 500: never a
+    traceback to the client."""
 
     @web.middleware
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
+            length = request.content_length
+            if request.body_exists and (length is None or length > max_body):
+                raise web.HTTPRequestEntityTooLarge(max_size=max_body, actual_size=length or 0)
             async with asyncio.timeout(HANDLER_TIMEOUT_S):
                 return await handler(request)
         except web.HTTPException as error:

@@ -49,7 +49,7 @@ class Site:
     def application(self) -> web.Application:
         """The aiohttp application: routes under the public URL's path, GET (and HEAD) only."""
         app = web.Application(client_max_size=MAX_REQUEST_BYTES,
-                              middlewares=[error_middleware(self._pages)])
+                              middlewares=[error_middleware(self._pages, MAX_REQUEST_BYTES)])
         add_security_headers(app)
         base = f"{self._links.prefix}/c/{{token}}/"
         app.router.add_get(f"{self._links.prefix}{STYLE}", self.style)
