@@ -142,15 +142,15 @@ async def run_bot(config: Config) -> None:
             AsyncExitStack() as adapters:
         console = ConsoleAdapter(core.commands)
         core.digests.add_sender(MeteredSender(console, core.metrics))
+        if config.model.web is not None:  # before chat: its links work once /publish answers
+            await adapters.enter_async_context(serve_web(core))
+            await _show_console_page(core, console)
         for adapter in chat_adapters(config, core):
             core.digests.add_sender(
                 MeteredSender(await adapters.enter_async_context(adapter), core.metrics))
         if config.model.metrics.listen:
             await adapters.enter_async_context(
                 MetricsServer(core.metrics, config.model.metrics.listen))
-        if config.model.web is not None:
-            await adapters.enter_async_context(serve_web(core))
-            await _show_console_page(core, console)
         monitor = Monitor(core.store, core.poller, core.digests, core.metrics, core.clock,
                           timedelta(seconds=config.model.bot.retention))
         await monitor.start(os.getpid())
