@@ -109,7 +109,6 @@ async def run(stories: int, digests: int, requests: int) -> None:
             moderator = Caller("console", "bench", is_moderator=True)
             reply = await core.commands.handle(moderator, "/publish on")
             link = reply.text.split(": ", 1)[1].split(" ", 1)[0]
-            assert core.stories is not None
             site = Site(Reader(core.store, core.digests, core.stories), Links(base),
                         core.clock, searches_per_minute=10**9)
             app = site.application()

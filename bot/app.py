@@ -61,8 +61,8 @@ class Core:
     digests: DigestService
     commands: Commands
     clock: Clock
+    stories: Stories  # same-story and related lookups (the web pages ask it too)
     metrics: Metrics = field(default_factory=Metrics)
-    stories: Stories | None = None  # what the web pages ask for related stories
 
 
 def address_check(config: Config) -> AddressCheck:
@@ -115,7 +115,7 @@ async def open_core(config: Config, *, clock: Clock = utc_now,
         yield Core(config, store, poller, digests,
                    Commands(store, digests, moderation, stories, clock, metrics=metrics,
                             page_link=links.page_link if links else None),
-                   clock, metrics, stories)
+                   clock, stories, metrics)
 
 
 def web_links(config: Config) -> Links | None:
@@ -186,7 +186,7 @@ async def serve_web(core: Core) -> AsyncIterator[int]:
     from bot.web.server import Site, WebServer
 
     web, links = core.config.model.web, web_links(core.config)
-    assert web is not None and links is not None and core.stories is not None
+    assert web is not None and links is not None
     for channel in core.config.model.channels:
         if channel.publish:
             await core.store.channels.add_page_token(channel.id, new_page_token(), core.clock())
