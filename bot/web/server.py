@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import resources
 from types import TracebackType
 
@@ -21,7 +23,7 @@ from bot.web.http import (
 )
 from bot.web.links import STYLE, Links
 from bot.web.pages import Pages
-from bot.web.reader import Published, Reader
+from bot.web.reader import PageDigest, Published, Reader
 from bot.web.syndication import atom_feed, json_feed, updated
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,21 @@ FEED_DIGESTS = 20  # digests in each feed
 SEARCH_RESULTS = 20
 MAX_QUERY = 200
 SEARCHES_PER_MINUTE = 20  # per client address
+MAX_RENDERED = 256  # feeds kept rendered
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _ID = r"{%s:[0-9]{1,15}}"
+
+
+FeedRenderer = Callable[[Published, Sequence[PageDigest], Links], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """A feed as last rendered, and the digests it was rendered from."""
+
+    digest_ids: tuple[int, ...]
+    body: bytes
+    modified: datetime
 
 
 class Site:
@@ -44,6 +59,7 @@ class Site:
         self._links = links
         self._pages = Pages(links)
         self._searches = ClientLimit(searches_per_minute, timedelta(minutes=1), clock)
+        self._rendered: dict[tuple[str, str], _Rendered] = {}  # (type, token) -> feed
         self._style = (resources.files("bot.web") / "static" / "style.css").read_bytes()
 
     def application(self) -> web.Application:
@@ -120,19 +136,30 @@ class Site:
 
     async def atom(self, request: web.Request) -> web.Response:
         """The channel's Atom feed."""
-        page = await self._published(request)
-        digests = await self._reader.digests(page, limit=FEED_DIGESTS)
-        return conditional(request, web.Response(
-            body=atom_feed(page, digests, self._links), content_type="application/atom+xml",
-            charset="utf-8", headers={"Cache-Control": "no-cache"}), updated(digests))
+        return await self._feed(request, atom_feed, "application/atom+xml")
 
     async def json(self, request: web.Request) -> web.Response:
         """The channel's JSON Feed."""
+        return await self._feed(request, json_feed, "application/feed+json")
+
+    async def _feed(self, request: web.Request, render: FeedRenderer,
+                    content_type: str) -> web.Response:
+        """A feed of the channel's newest digests, rendered again only when they change
+        (readers poll feeds often; a digest's stories never change, pruning aside, which
+        shows at the next digest)."""
         page = await self._published(request)
-        digests = await self._reader.digests(page, limit=FEED_DIGESTS)
+        newest = tuple(d.id for d in await self._reader.past_list(page, limit=FEED_DIGESTS))
+        cached = self._rendered.get((content_type, page.token))
+        if cached is None or cached.digest_ids != newest:
+            digests = await self._reader.digests(page, limit=FEED_DIGESTS)
+            cached = _Rendered(tuple(d.id for d in digests), render(page, digests, self._links),
+                               updated(digests))
+            if len(self._rendered) >= MAX_RENDERED:
+                self._rendered.clear()
+            self._rendered[(content_type, page.token)] = cached
         return conditional(request, web.Response(
-            body=json_feed(page, digests, self._links), content_type="application/feed+json",
-            charset="utf-8", headers={"Cache-Control": "no-cache"}), updated(digests))
+            body=cached.body, content_type=content_type, charset="utf-8",
+            headers={"Cache-Control": "no-cache"}), cached.modified)
 
     async def style(self, request: web.Request) -> web.Response:
         """The one style sheet."""
