@@ -67,16 +67,18 @@ def atom_feed(page: Published, digests: Sequence[PageDigest], links: Links) -> b
 
 def _atom_entry(feed: ET.Element, entry: Entry, page: Published, links: Links) -> None:
     article = entry.item.article
+    story = links.full(links.story(page.token, article.id))
     node = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
     _add(node, "title", article.title or article.url or "(untitled)")
-    _add(node, "id", links.full(links.story(page.token, article.id)))
+    _add(node, "id", story)
     _add(node, "updated", _iso(entry.digest.created))
     _add(node, "published", _iso(article.when))
     author = ET.SubElement(node, f"{{{ATOM_NS}}}author")
     _add(author, "name", article.feed_name or "newsbot")
-    if href := safe_href(article.url):
-        _link(node, "alternate", href, "text/html")
-    _link(node, "via", links.full(links.story(page.token, article.id)), "text/html")
+    original = safe_href(article.url)
+    _link(node, "alternate", original or story, "text/html")  # every entry has one
+    if original:
+        _link(node, "via", story, "text/html")
     for other in entry.item.also:
         if href := safe_href(other.url):
             _link(node, "related", href, "text/html", title=other.feed_name)
