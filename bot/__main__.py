@@ -161,6 +161,10 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
         if section is not None:
             state = "token set" if token else f"no {name.upper()}_TOKEN in the environment"
             out.print(f"{name}: configured, {state}")
+    if model.web is not None:
+        published = ", ".join(c.id for c in model.channels if c.publish) or "none"
+        out.print(_cell(f"Web: on {model.web.listen}, links from {model.web.base_url}; "
+                        f"published by the file: {published}"))
     if config.database.exists():
         await _show_chat_changes(config, out)
     return 0

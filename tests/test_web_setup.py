@@ -145,3 +145,15 @@ def test_run_prints_the_console_page_and_serves_it(feed_server: FeedServer,
     _, err = proc.communicate(timeout=30)
     assert link and "News digest" in page and proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_check_shows_the_web_server(write_config: Callable[[str], Path]) -> None:
+    """`newsbot check` names the address, the public URL and the channels the file publishes."""
+    config = write_config('[web]\nlisten = "127.0.0.1:8089"\n'
+                          '[[channels]]\nid = "console"\npublish = true\n')
+    done = subprocess.run([sys.executable, "-m", "bot", "-c", str(config), "check"],
+                          capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert ("Web: on 127.0.0.1:8089, links from http://127.0.0.1:8089; published by the "
+            "file: console") in " ".join(done.stdout.split())
