@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
 from bot.digest.service import DigestService, subscribed_feed_ids
 from bot.enrich.stories import Stories
@@ -142,22 +143,13 @@ class Reader:
 def _items(rows: Sequence[PastItem], articles: dict[int, Article]) -> tuple[PageItem, ...]:
     """A digest's rows (by place, lead first) -> its items; articles pruned since are left
     out, and an item whose lead is gone is left out with its other outlets."""
-    items: list[PageItem] = []
-    lead: Article | None = None
-    also: list[Article] = []
-    position = -1
-    for row in [*rows, PastItem(0, -2, 0, True)]:  # a sentinel closes the last item
-        if row.position != position:
-            if lead is not None:
-                items.append(PageItem(lead, tuple(also)))
-            lead, also, position = None, [], row.position
-        article = articles.get(row.article_id)
-        if article is None:
-            continue
-        if row.lead:
-            lead = article
-        else:
-            also.append(article)
+    items = []
+    for _, group in groupby(rows, key=lambda row: row.position):
+        found = [(row.lead, articles[row.article_id]) for row in group
+                 if row.article_id in articles]
+        leads = [article for lead, article in found if lead]
+        if leads:
+            items.append(PageItem(leads[0], tuple(a for lead, a in found if not lead)))
     return tuple(items)
 
 
