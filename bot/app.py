@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING
 
+from bot.chat.adapter import PlatformError
 from bot.chat.commands import Commands
 from bot.chat.console_adapter import ConsoleAdapter
 from bot.chat.feed_limits import AddLimits
 from bot.chat.moderation import Moderation
+from bot.chat.publishing import new_page_token
 from bot.config import Config
 from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
@@ -38,6 +40,7 @@ from bot.ports import Clock
 from bot.records import open_records, utc_now
 from bot.store.lock import run_lock
 from bot.store.store import Store
+from bot.web.links import Links
 
 if TYPE_CHECKING:
     from bot.chat.adapter import ChatAdapter
@@ -59,6 +62,7 @@ class Core:
     commands: Commands
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
+    stories: Stories | None = None  # what the web pages ask for related stories
 
 
 def address_check(config: Config) -> AddressCheck:
@@ -107,9 +111,17 @@ async def open_core(config: Config, *, clock: Clock = utc_now,
                                 max_feeds=fetch.max_feeds_per_channel,
                                 ports=allowed_ports(config), limits=add_limits(config))
         metrics = Metrics()
+        links = web_links(config)
         yield Core(config, store, poller, digests,
-                   Commands(store, digests, moderation, stories, clock, metrics=metrics),
-                   clock, metrics)
+                   Commands(store, digests, moderation, stories, clock, metrics=metrics,
+                            page_link=links.page_link if links else None),
+                   clock, metrics, stories)
+
+
+def web_links(config: Config) -> Links | None:
+    """The published pages' addresses, when the config has a [web] section."""
+    web = config.model.web
+    return Links(web.base_url) if web is not None else None
 
 
 def tag_aliases(config: Config) -> dict[str, str]:
@@ -136,6 +148,9 @@ async def run_bot(config: Config) -> None:
         if config.model.metrics.listen:
             await adapters.enter_async_context(
                 MetricsServer(core.metrics, config.model.metrics.listen))
+        if config.model.web is not None:
+            await adapters.enter_async_context(serve_web(core))
+            await _show_console_page(core, console)
         monitor = Monitor(core.store, core.poller, core.digests, core.metrics, core.clock,
                           timedelta(seconds=config.model.bot.retention))
         await monitor.start(os.getpid())
@@ -160,6 +175,41 @@ async def run_bot(config: Config) -> None:
             first_poll.cancel()
             await console.stop()
             await monitor.stop(grace_s=STOP_GRACE_S)
+
+
+@asynccontextmanager
+async def serve_web(core: Core) -> AsyncIterator[int]:
+    """The web server of the published channels, on the loop while the bot runs (the config's
+    `publish = true` channels get their page now, once); yields its port. PlatformError,
+    naming the address, when it can't listen there."""
+    from bot.web.reader import Reader
+    from bot.web.server import Site, WebServer
+
+    web, links = core.config.model.web, web_links(core.config)
+    assert web is not None and links is not None and core.stories is not None
+    for channel in core.config.model.channels:
+        if channel.publish:
+            await core.store.channels.add_page_token(channel.id, new_page_token(), core.clock())
+    host, port = web.listen_address
+    server = WebServer(Site(Reader(core.store, core.digests, core.stories), links, core.clock),
+                       host, port)
+    try:
+        await server.__aenter__()
+    except OSError as error:
+        raise PlatformError(f"web: can't listen on {web.listen}: {error.strerror or error}") \
+            from error
+    try:
+        yield server.port
+    finally:
+        await server.__aexit__(None, None, None)
+
+
+async def _show_console_page(core: Core, console: ConsoleAdapter) -> None:
+    """Print the console channel's page link, when it is published."""
+    links = web_links(core.config)
+    token = await core.store.channels.page_token(CONSOLE_CHANNEL)
+    if links is not None and token is not None:
+        console.print(f"This channel on the web: {links.page_link(token)}")
 
 
 async def _first_round(core: Core, console: ConsoleAdapter, monitor: Monitor) -> None:

@@ -135,6 +135,33 @@ class MetricsSection(_Section):
     listen: Annotated[str, AfterValidator(check_listen)] = ""
 
 
+def _check_public_url(url: str) -> str:
+    """Empty (links built from `listen`) or an http(s) URL without query or fragment."""
+    if not url.strip():
+        return ""
+    check_http_url(url)
+    parts = urlsplit(url.strip())
+    if parts.query or parts.fragment:
+        raise ValueError(f'"{_cut(url)}" has a query or fragment; give the address the pages '
+                         'are reached at, e.g. "https://news.example.org/"')
+    return url.strip().rstrip("/")
+
+
+class WebSection(_Section):
+    listen: Annotated[str, AfterValidator(_check_listen)] = "127.0.0.1:8080"
+    public_url: Annotated[str, AfterValidator(_check_public_url)] = ""  # "" = http://<listen>
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        """The host and port the web server listens on."""
+        return split_host_port(self.listen)
+
+    @property
+    def base_url(self) -> str:
+        """What page and feed links are built from (no trailing slash)."""
+        return self.public_url or f"http://{self.listen.strip()}"
+
+
 class FetchSection(_Section):
     interval: Duration = 900
     allow_private_addresses: bool = False
@@ -196,6 +223,7 @@ class ChannelSection(_Section):
     fairness: Literal["round-robin", "none"] = "round-robin"
     breaking: str = ""
     post_empty: bool = False
+    publish: bool = False  # on the web from the first start (needs [web])
 
 
 class TagsSection(_Section):
@@ -207,6 +235,7 @@ class ConfigModel(_Section):
     fetch: FetchSection = FetchSection()
     tags: TagsSection = TagsSection()
     metrics: MetricsSection = MetricsSection()
+    web: WebSection | None = None
     discord: DiscordSection | None = None
     telegram: TelegramSection | None = None
     feeds: tuple[FeedSection, ...] = ()
@@ -226,6 +255,9 @@ class ConfigModel(_Section):
                 raise _KeyError(f"channels[{index}].digest", str(error)) from None
             for key in ("filter", "breaking"):
                 _check_filter(f"channels[{index}].{key}", getattr(channel, key))
+            if channel.publish and self.web is None:
+                raise _KeyError(f"channels[{index}].publish", "needs the web server: add a "
+                                '[web] section (e.g. listen = "127.0.0.1:8080")')
             for name in channel.feeds:
                 if name not in known:
                     raise _KeyError(f"channels[{index}].feeds",

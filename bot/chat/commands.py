@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.chat.moderation import Moderation
+from bot.chat.publishing import PageLink, Publishing
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.request import Caller, UserError
 from bot.digest.local_time import TIME, format_local
@@ -46,7 +47,8 @@ for moderators
   /feed import <OPML url or attached file> | export
   /filter show | set <expression> | clear | test <expression>
   /schedule show | set <when> [timezone]     e.g. daily 08:00, weekdays 07:30, every 6h
-  /subscribe <feed>   /unsubscribe <feed>"""
+  /subscribe <feed>   /unsubscribe <feed>
+  /publish on | off | new   this channel's digests on the web (anyone with the link reads)"""
 
 
 Handler = Callable[[Caller, str], Awaitable[Reply]]
@@ -57,7 +59,7 @@ class Commands:
 
     def __init__(self, store: Store, digests: DigestService, moderation: Moderation,
                  stories: Stories, clock: Clock, limiter: RateLimiter | None = None,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, page_link: PageLink | None = None) -> None:
         self._metrics = metrics or Metrics()
         self._limiter = limiter or RateLimiter(LOOKUPS_PER_MINUTE, timedelta(minutes=1), clock)
         self._moderation_limiter = RateLimiter(MODERATION_PER_MINUTE, timedelta(minutes=1),
@@ -75,7 +77,8 @@ class Commands:
         self._moderated: dict[str, Handler] = {
             "feed": moderation.feed, "filter": moderation.filter,
             "schedule": moderation.schedule, "subscribe": moderation.subscribe,
-            "unsubscribe": moderation.unsubscribe}
+            "unsubscribe": moderation.unsubscribe,
+            "publish": Publishing(store.channels, clock, page_link).publish}
 
     @property
     def public_names(self) -> list[str]:

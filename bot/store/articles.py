@@ -102,6 +102,27 @@ class ArticleStore:
             "ORDER BY rank LIMIT ?) m ON m.rowid = a.id ORDER BY m.rank", (query, limit))
         return [_article(row) for row in rows]
 
+    async def search_feeds(self, words: str, feed_ids: Sequence[int], *,
+                           limit: int) -> list[Article]:
+        """`search` among these feeds' articles only (one channel's)."""
+        query = match_all_words(words)
+        if not query or not feed_ids:
+            return []
+        rows = await self._db.fetchall(
+            _SELECT + "JOIN articles_fts ON articles_fts.rowid = a.id WHERE articles_fts MATCH ? "
+            f"AND a.feed_id IN ({','.join('?' * len(feed_ids))}) ORDER BY articles_fts.rank "
+            "LIMIT ?",
+            (query, *feed_ids, limit))
+        return [_article(row) for row in rows]
+
+    async def story_members(self, cluster_id: int) -> list[Article]:
+        """Every stored article of one story (same-story cluster), oldest first."""
+        if not cluster_id:
+            return []
+        rows = await self._db.fetchall(
+            _SELECT + "WHERE a.cluster_id = ? ORDER BY a.id LIMIT 50", (cluster_id,))
+        return [_article(row) for row in rows]
+
     async def by_ids(self, ids: Sequence[int]) -> list[Article]:
         """These articles (missing ids are skipped), in no particular order."""
         found: list[Article] = []

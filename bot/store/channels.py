@@ -1,4 +1,5 @@
-"""Channels: settings changed from chat (they win over the file), last digest, pauses."""
+"""Channels: settings changed from chat (they win over the file), last digest, pauses, and
+the secret addresses of the channels published on the web."""
 
 from __future__ import annotations
 
@@ -74,3 +75,31 @@ class ChannelStore:
         """Pause posting with a reason shown in status ('' resumes)."""
         await self._db.execute("UPDATE channels SET paused_reason = ? WHERE id = ?",
                                (reason, channel_id))
+
+    async def page_token(self, channel_id: str) -> str | None:
+        """The secret token of the channel's web page, or None when it is not published."""
+        row = await self._db.fetchone("SELECT token FROM channel_pages WHERE channel_id = ?",
+                                      (channel_id,))
+        return None if row is None or row[0] is None else str(row[0])
+
+    async def set_page_token(self, channel_id: str, token: str | None, now: datetime) -> None:
+        """Publish the channel under `token` (replacing any earlier one), or take it down
+        (None); a moderator's choice, kept over the config file's."""
+        await self._db.execute(
+            "INSERT INTO channel_pages (channel_id, token, changed) VALUES (?, ?, ?) "
+            "ON CONFLICT (channel_id) DO UPDATE SET token = excluded.token, "
+            "changed = excluded.changed", (channel_id, token, to_ts(now)))
+
+    async def add_page_token(self, channel_id: str, token: str, now: datetime) -> str | None:
+        """Publish the channel under `token` unless it was ever published or taken down
+        before (the config's `publish = true`); returns the token in effect, if any."""
+        await self._db.execute(
+            "INSERT INTO channel_pages (channel_id, token, changed) VALUES (?, ?, ?) "
+            "ON CONFLICT (channel_id) DO NOTHING", (channel_id, token, to_ts(now)))
+        return await self.page_token(channel_id)
+
+    async def channel_of_page(self, token: str) -> str | None:
+        """The id of the channel published under this token (None: no such page)."""
+        row = await self._db.fetchone("SELECT channel_id FROM channel_pages WHERE token = ?",
+                                      (token,))
+        return None if row is None else str(row[0])

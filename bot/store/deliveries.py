@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.model import Digest
-from bot.store.db import Database, from_ts, to_ts
+from bot.store.db import Database, Row, from_ts, to_ts
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,36 @@ class PendingDigest:
     more: int
     items: tuple[PendingItem, ...]
     more_from: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PastDigest:
+    """A digest as it was composed for a channel, for its web pages and feeds."""
+
+    id: int
+    title: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PastItem:
+    """One article of a past digest: its item's place, and whether it led the item (else it
+    is another outlet's take on the same story)."""
+
+    digest_id: int
+    position: int
+    article_id: int
+    lead: bool
+
+
+_PAST = ("SELECT d.id, d.title, d.created FROM digests d WHERE d.channel_id = ? "
+         "AND EXISTS (SELECT 1 FROM deliveries x WHERE x.digest_id = d.id) ")
+
+
+def _past(row: Row) -> PastDigest:
+    created = from_ts(row["created"])
+    assert created is not None
+    return PastDigest(id=row["id"], title=row["title"], created=created)
 
 
 class DeliveryStore:
@@ -143,3 +173,33 @@ class DeliveryStore:
             "SELECT channel_id, count(*) FROM digests WHERE failed IS NOT NULL "
             "GROUP BY channel_id")
         return {str(row[0]): int(row[1]) for row in rows}
+
+    async def past_digests(self, channel_id: str, *, limit: int,
+                           before_id: int | None = None) -> list[PastDigest]:
+        """The channel's digests that kept at least one story, newest first (those older
+        than `before_id` when given)."""
+        rows = await self._db.fetchall(
+            _PAST + "AND d.id < ? ORDER BY d.id DESC LIMIT ?",
+            (channel_id, 1 << 62 if before_id is None else before_id, limit))
+        return [_past(row) for row in rows]
+
+    async def past_digest(self, channel_id: str, digest_id: int) -> PastDigest | None:
+        """One of the channel's digests with at least one story left, or None."""
+        row = await self._db.fetchone(_PAST + "AND d.id = ?", (channel_id, digest_id))
+        return None if row is None else _past(row)
+
+    async def newer_digest(self, channel_id: str, digest_id: int) -> int | None:
+        """The id of the channel's next digest after this one (with stories), if any."""
+        row = await self._db.fetchone(
+            _PAST + "AND d.id > ? ORDER BY d.id LIMIT 1", (channel_id, digest_id))
+        return None if row is None else int(row["id"])
+
+    async def past_items(self, digest_ids: Sequence[int]) -> list[PastItem]:
+        """The articles still stored of these digests, by digest, place and lead first."""
+        if not digest_ids:
+            return []
+        rows = await self._db.fetchall(
+            "SELECT digest_id, position, article_id, lead FROM deliveries WHERE digest_id IN "
+            f"({','.join('?' * len(digest_ids))}) ORDER BY digest_id DESC, position, lead DESC, "
+            "article_id", tuple(digest_ids))
+        return [PastItem(int(r[0]), int(r[1]), int(r[2]), bool(r[3])) for r in rows]

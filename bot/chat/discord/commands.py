@@ -31,6 +31,7 @@ def add_commands(tree: Tree, handle: Handle, suggest: Suggestions) -> None:
     add_filter_group(tree, handle)
     add_schedule_group(tree, handle, suggest)
     add_subscriptions(tree, handle, suggest)
+    add_publish_group(tree, handle)
 
 
 def add_lookups(tree: Tree, handle: Handle, suggest: Suggestions) -> None:
@@ -175,3 +176,26 @@ def add_subscriptions(tree: Tree, handle: Handle, suggest: Suggestions) -> None:
 
     subscribe.autocomplete("feed")(suggest.feeds)
     unsubscribe.autocomplete("feed")(suggest.feeds)
+
+
+def add_publish_group(tree: Tree, handle: Handle) -> None:
+    """`/publish on|off|new|show` for moderators: this channel's digests on the web."""
+    group = _group("publish", "This channel's digests on the web (moderators)")
+
+    @group.command(name="on", description="Publish at a secret link anyone with it can read")
+    async def on(interaction: Interaction) -> None:
+        await handle(interaction, "publish", "on")
+
+    @group.command(name="off", description="Take the page and feeds down at once")
+    async def off(interaction: Interaction) -> None:
+        await handle(interaction, "publish", "off")
+
+    @group.command(name="new", description="Move to a new link; the old one stops working")
+    async def new(interaction: Interaction) -> None:
+        await handle(interaction, "publish", "new")
+
+    @group.command(name="show", description="Where this channel's page is, if published")
+    async def show(interaction: Interaction) -> None:
+        await handle(interaction, "publish", "show")
+
+    tree.add_command(group)

@@ -67,6 +67,7 @@ DESCRIPTIONS = {
     "schedule": "Moderators: show or set when the digest comes",
     "subscribe": "Moderators: follow a feed",
     "unsubscribe": "Moderators: stop following a feed",
+    "publish": "Moderators: put the digests on the web (on, off, new)",
 }
 
 
