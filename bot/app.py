@@ -61,8 +61,8 @@ class Core:
     digests: DigestService
     commands: Commands
     clock: Clock
+    stories: Stories  # same-story and related lookups (the web pages ask it too)
     metrics: Metrics = field(default_factory=Metrics)
-    stories: Stories | None = None  # what the web pages ask for related stories
 
 
 def address_check(config: Config) -> AddressCheck:
@@ -115,7 +115,7 @@ async def open_core(config: Config, *, clock: Clock = utc_now,
         yield Core(config, store, poller, digests,
                    Commands(store, digests, moderation, stories, clock, metrics=metrics,
                             page_link=links.page_link if links else None),
-                   clock, metrics, stories)
+                   clock, stories, metrics)
 
 
 def web_links(config: Config) -> Links | None:
@@ -142,15 +142,15 @@ async def run_bot(config: Config) -> None:
             AsyncExitStack() as adapters:
         console = ConsoleAdapter(core.commands)
         core.digests.add_sender(MeteredSender(console, core.metrics))
+        if config.model.web is not None:  # before chat: its links work once /publish answers
+            await adapters.enter_async_context(serve_web(core))
+            await _show_console_page(core, console)
         for adapter in chat_adapters(config, core):
             core.digests.add_sender(
                 MeteredSender(await adapters.enter_async_context(adapter), core.metrics))
         if config.model.metrics.listen:
             await adapters.enter_async_context(
                 MetricsServer(core.metrics, config.model.metrics.listen))
-        if config.model.web is not None:
-            await adapters.enter_async_context(serve_web(core))
-            await _show_console_page(core, console)
         monitor = Monitor(core.store, core.poller, core.digests, core.metrics, core.clock,
                           timedelta(seconds=config.model.bot.retention))
         await monitor.start(os.getpid())
@@ -186,7 +186,7 @@ async def serve_web(core: Core) -> AsyncIterator[int]:
     from bot.web.server import Site, WebServer
 
     web, links = core.config.model.web, web_links(core.config)
-    assert web is not None and links is not None and core.stories is not None
+    assert web is not None and links is not None
     for channel in core.config.model.channels:
         if channel.publish:
             await core.store.channels.add_page_token(channel.id, new_page_token(), core.clock())

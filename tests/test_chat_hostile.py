@@ -20,7 +20,8 @@ READER = Caller(channel_id="discord:1", user_id="discord:9", is_moderator=False)
 COMMANDS = ("help", "start", "latest", "search", "related", "why", "digest", "status",
             "feed", "feed add", "feed remove", "feed list", "feed import", "feed export",
             "feed frobnicate", "filter", "filter show", "filter set", "filter clear",
-            "filter test", "schedule", "subscribe", "unsubscribe", "nosuchcommand")
+            "filter test", "schedule", "subscribe", "unsubscribe", "publish", "publish on",
+            "publish off", "publish new", "nosuchcommand")
 ARGUMENTS = ("", "   ", "x" * 5000, "\x1b]0;pwned\x07\x1b[2J", "\u202egnp.exe", "-1", "0",
              "99999999999999999999999999", "((", ")", '"', "'", "\\", "%s%n{0}", "a\x00b",
              "😀" * 300, "ftp://a.example/feed", "http://", "not a url",

@@ -26,7 +26,7 @@ from tests.fakes.feed_server import FeedServer, Script
 pytestmark = pytest.mark.slow  # drives the fake Discord end to end (a core per test)
 
 FEEDS = ("world_news.xml", "atom.xml", "rss_windows1251.xml")
-MODERATOR_COMMANDS = {"feed", "filter", "schedule", "subscribe", "unsubscribe"}
+MODERATOR_COMMANDS = {"feed", "filter", "schedule", "subscribe", "unsubscribe", "publish"}
 PUBLIC_COMMANDS = {"latest", "search", "related", "why", "digest", "status", "help"}
 
 

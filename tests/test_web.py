@@ -65,7 +65,7 @@ async def test_publish_on_serves_the_latest_digest(rig: WebRig,
     assert "default-src 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
-    assert "<script" not in body
+    assert "<script" not in body and "console" not in body  # no channel is named
 
 
 async def test_publish_on_twice_keeps_the_address(rig: WebRig) -> None:

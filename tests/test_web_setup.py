@@ -104,19 +104,21 @@ async def test_a_taken_port_is_a_clear_error(write_config: Callable[[str], Path]
 
 async def test_an_unexpected_error_is_logged_and_a_plain_500(
         caplog: pytest.LogCaptureFixture) -> None:
-    """A handler that fails logs its traceback; the client sees a plain 500 page."""
+    """A handler that fails logs its traceback (its path without the page token); the client
+    sees a plain 500 page."""
     async def broken(request: web.Request) -> web.Response:
         raise RuntimeError("secret detail")
 
     app = web.Application(middlewares=[error_middleware(Pages(Links("http://x")), 1024)])
-    app.router.add_get("/", broken)
+    app.router.add_get("/c/{token}/", broken)
     caplog.set_level(logging.ERROR)
     async with TestClient(TestServer(app)) as client:
-        response = await client.get("/")
+        response = await client.get("/c/SECRETtoken/")
         body = await response.text()
     assert response.status == 500 and "Internal Server Error" in body
     assert "secret detail" not in body and "Traceback" not in body
-    assert "secret detail" in caplog.text
+    assert "secret detail" in caplog.text and "GET /c/…/ failed" in caplog.text
+    assert "SECRETtoken" not in caplog.text
 
 
 @pytest.mark.slow

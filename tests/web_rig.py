@@ -89,7 +89,6 @@ async def web_rig(folder: Path) -> AsyncIterator[WebRig]:
         config = load_config(path, environ={})
         assert config.model.web is not None
         async with open_core(config) as core:
-            assert core.stories is not None
             site = Site(Reader(core.store, core.digests, core.stories),
                         Links(config.model.web.base_url), core.clock)
             async with WebServer(site, sock=sock) as server:

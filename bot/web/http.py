@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -28,6 +29,12 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_TOKEN_IN_PATH = re.compile(r"/c/[^/]+")
+
+
+def loggable(path: str) -> str:
+    """A request path without its page token: logs never hold a page's key."""
+    return _TOKEN_IN_PATH.sub("/c/…", path)
 
 
 def html_response(text: str, status: int = 200) -> web.Response:
@@ -59,11 +66,11 @@ def error_middleware(pages: Pages, max_body: int) -> Middleware:
                     response.headers[name] = error.headers[name]
             return response
         except TimeoutError:
-            log.warning("web: %s %s took over %.0f s", request.method, request.path,
-                        HANDLER_TIMEOUT_S)
+            log.warning("web: %s %s took over %.0f s", request.method,
+                        loggable(request.path), HANDLER_TIMEOUT_S)
             return html_response(pages.error(503, "Service Unavailable"), 503)
         except Exception:
-            log.exception("web: %s %s failed", request.method, request.path)
+            log.exception("web: %s %s failed", request.method, loggable(request.path))
             return html_response(pages.error(500, "Internal Server Error"), 500)
 
     return errors

@@ -14,7 +14,7 @@ from bot.model import Article
 from bot.store.deliveries import PastDigest
 from bot.web.links import Links, safe_href
 from bot.web.reader import PageDigest, Published, StoryPage
-from bot.web.syndication import feed_title
+from bot.web.syndication import SITE_TITLE
 
 
 class Pages:
@@ -33,7 +33,7 @@ class Pages:
         zone = page.channel.timezone if page else "UTC"
         return self._env.get_template(name).render(
             links=self._links, page=page, token=page.token if page else "",
-            title=feed_title(page) if page else "newsbot",
+            title=SITE_TITLE,
             when=lambda moment: _when(moment, zone), **values)
 
     def channel(self, page: Published, latest: PageDigest | None,

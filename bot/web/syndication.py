@@ -19,6 +19,7 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # Characters XML 1.0 can't carry at all (most C0 controls, lone surrogates, U+FFFE/FFFF).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SITE_TITLE = "newsbot digest"  # pages and feeds name no channel, platform or id
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +48,11 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def feed_title(page: Published) -> str:
-    """The feed's (and page's) title: the channel's digests."""
-    return f"newsbot digest: {page.channel.id}"
-
-
 def atom_feed(page: Published, digests: Sequence[PageDigest], links: Links) -> bytes:
     """The channel's Atom document (RFC 4287), UTF-8."""
     ET.register_namespace("", ATOM_NS)
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    _add(feed, "title", feed_title(page))
+    _add(feed, "title", SITE_TITLE)
     _add(feed, "id", links.page_link(page.token))
     _add(feed, "updated", _iso(updated(digests)))
     author = ET.SubElement(feed, f"{{{ATOM_NS}}}author")
@@ -137,7 +133,7 @@ def json_feed(page: Published, digests: Sequence[PageDigest], links: Links) -> b
         item["_newsbot"] = {"also": [{"title": a.title, "url": href, "outlet": a.feed_name}
                                      for a in entry.item.also if (href := safe_href(a.url))]}
         items.append(item)
-    document = {"version": JSON_FEED_VERSION, "title": feed_title(page),
+    document = {"version": JSON_FEED_VERSION, "title": SITE_TITLE,
                 "home_page_url": links.page_link(page.token),
                 "feed_url": links.full(links.json_feed(page.token)),
                 "authors": [{"name": "newsbot"}], "items": items}
