@@ -58,3 +58,22 @@ def write_config(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+RUN_STARTED = pytest.StashKey[float]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Note when the run started, to tell this run's artifacts from older ones."""
+    config.stash[RUN_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where this run's browser screenshots are, if it took any."""
+    from tests.browser.harness import screenshots_dir  # imports this module: load it first
+
+    started = terminalreporter.config.stash[RUN_STARTED]
+    folder = screenshots_dir()
+    shots = [path for path in folder.glob("*.png") if path.stat().st_mtime >= started]
+    if shots:
+        terminalreporter.write_line(f"browser screenshots: {len(shots)} in {folder}")

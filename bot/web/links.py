@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 STYLE = "/style.css"
+ICON = "/icon.svg"
 
 
 class Links:
@@ -43,6 +44,11 @@ class Links:
     def style(self) -> str:
         """The path of the style sheet."""
         return f"{self.prefix}{STYLE}"
+
+    @property
+    def icon(self) -> str:
+        """The path of the page icon (without one, browsers ask for /favicon.ico)."""
+        return f"{self.prefix}{ICON}"
 
     def full(self, path: str) -> str:
         """A path made absolute with the public URL's scheme and host."""

@@ -21,7 +21,7 @@ from bot.web.http import (
     error_middleware,
     html_response,
 )
-from bot.web.links import STYLE, Links
+from bot.web.links import ICON, STYLE, Links
 from bot.web.pages import Pages
 from bot.web.reader import PageDigest, Published, Reader
 from bot.web.syndication import atom_feed, json_feed, updated
@@ -61,6 +61,7 @@ class Site:
         self._searches = ClientLimit(searches_per_minute, timedelta(minutes=1), clock)
         self._rendered: dict[tuple[str, str], _Rendered] = {}  # (type, token) -> feed
         self._style = (resources.files("bot.web") / "static" / "style.css").read_bytes()
+        self._icon = (resources.files("bot.web") / "static" / "icon.svg").read_bytes()
 
     def application(self) -> web.Application:
         """The aiohttp application: routes under the public URL's path, GET (and HEAD) only."""
@@ -69,6 +70,7 @@ class Site:
         add_security_headers(app)
         base = f"{self._links.prefix}/c/{{token}}/"
         app.router.add_get(f"{self._links.prefix}{STYLE}", self.style)
+        app.router.add_get(f"{self._links.prefix}{ICON}", self.icon)
         app.router.add_get(base, self.channel)
         app.router.add_get(base + "d/" + _ID % "digest", self.digest)
         app.router.add_get(base + "s/" + _ID % "story", self.story)
@@ -166,6 +168,12 @@ class Site:
         return conditional(request, web.Response(
             body=self._style, content_type="text/css", charset="utf-8",
             headers={"Cache-Control": "public, max-age=3600"}))
+
+    async def icon(self, request: web.Request) -> web.Response:
+        """The page icon."""
+        return conditional(request, web.Response(
+            body=self._icon, content_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"}))
 
 
 class WebServer:
