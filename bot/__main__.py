@@ -136,6 +136,7 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
 
     from bot.digest.schedule import parse_schedule
     from bot.records import utc_now
+    from bot.store.store import has_database
 
     out = _console()
     model = config.model
@@ -161,7 +162,7 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
         if section is not None:
             state = "token set" if token else f"no {name.upper()}_TOKEN in the environment"
             out.print(f"{name}: configured, {state}")
-    if config.database.exists():
+    if has_database(config.database):
         await _show_chat_changes(config, out)
     return 0
 

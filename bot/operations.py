@@ -115,9 +115,9 @@ async def check_health(config: Config) -> int:
     """
     from bot.liveness import liveness
     from bot.records import utc_now
-    from bot.store.store import open_store
+    from bot.store.store import has_database, open_store
 
-    if not config.database.exists():
+    if not has_database(config.database):
         print("unhealthy: no database yet: the bot has never run", file=sys.stderr)
         return 1
     async with open_store(config.database) as store:

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.store.db import DatabaseError
+from bot.store.postgres.url import PostgresUrl
 
 
 class BackupError(DatabaseError):
@@ -72,6 +73,10 @@ def _copy(source: Path, target: Path) -> int:
         return int(row[0])
 
 
-async def backup_database_async(source: Path, target: Path) -> int:
-    """backup_database off the event loop."""
+async def backup_database_async(source: Path | PostgresUrl, target: Path) -> int:
+    """backup_database off the event loop; a PostgreSQL database is PostgreSQL's to back up."""
+    if isinstance(source, PostgresUrl):
+        raise BackupError(f"{source}: `newsbot backup` copies SQLite files; back up a "
+                          f"PostgreSQL database with pg_dump, e.g. pg_dump --format=custom "
+                          f"--file={target} '{source}'")
     return await asyncio.to_thread(backup_database, source, target)
