@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import build_parser, limit_math_threads
+from bot.store.postgres.url import PostgresUrl
+from bot.store.store import Location
 from tests.fakes.feed_server import FeedServer
 
 ROOT = Path(__file__).parent.parent
@@ -27,12 +29,21 @@ def newsbot(config: Path, *args: str, timeout: float = 60) -> subprocess.Complet
                           env={**os.environ, "COLUMNS": "200"})
 
 
+def database_setting(database: Location) -> str:
+    """The [bot] section that puts the bot's database at `database` (none for SQLite: the
+    default file beside the config)."""
+    return f'[bot]\ndatabase = "{database}"\n' if isinstance(database, PostgresUrl) else ""
+
+
 @pytest.fixture
-def config(feed_server: FeedServer, write_config: Callable[[str], Path]) -> Path:
-    """A config listing the fixture feeds on loopback and a console channel."""
+def config(feed_server: FeedServer, write_config: Callable[[str], Path],
+           database: Location) -> Path:
+    """A config listing the fixture feeds on loopback and a console channel, with its
+    database on each engine."""
     feeds = "".join(f'[[feeds]]\nurl = "{feed_server.url(name)}"\n' for name in FEEDS)
     return write_config(
-        '[fetch]\nallow_private_addresses = true\ntimeout = "5s"\n' + feeds
+        database_setting(database)
+        + '[fetch]\nallow_private_addresses = true\ntimeout = "5s"\n' + feeds
         + '[[channels]]\nid = "console"\ndigest = "daily 08:00"\nmax_items = 5\n')
 
 
