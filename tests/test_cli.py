@@ -171,3 +171,20 @@ def test_math_libraries_get_one_thread_unless_told(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("OMP_NUM_THREADS", "4")
     limit_math_threads()
     assert (os.environ["OPENBLAS_NUM_THREADS"], os.environ["OMP_NUM_THREADS"]) == ("1", "4")
+
+
+@pytest.mark.slow
+def test_postgres_password_is_never_shown(postgres_database: PostgresUrl, tmp_path: Path,
+                                          write_config: Callable[[str], Path]) -> None:
+    """With a password in a PostgreSQL URL, check, status --check and backup (which says to
+    use pg_dump) name the server but never print the password."""
+    url = postgres_database.dsn.replace("postgres@", "postgres:hunter2@", 1)
+    config = write_config(f'[bot]\ndatabase = "{url}"\n[[channels]]\nid = "console"\n')
+    check = newsbot(config, "check")
+    health = newsbot(config, "status", "--check")
+    backup = newsbot(config, "backup", str(tmp_path / "copy.db"))
+    assert check.returncode == 0 and "Database: postgresql://postgres@" in check.stdout
+    assert health.returncode == 1 and "never run" in health.stderr
+    assert backup.returncode == 1 and "pg_dump" in backup.stderr
+    for done in (check, health, backup):
+        assert "hunter2" not in done.stdout + done.stderr

@@ -204,3 +204,17 @@ async def test_unchanged_polls_are_recorded_together(database: Location) -> None
     assert (a.etag, a.failures, a.last_error, a.next_poll) == ('"a1"', 0, "", later)
     assert (b.last_modified, b.last_polled, b.next_poll) == (
         "Tue, 24 Nov 2026 10:00:00 GMT", NOW, later)
+
+
+async def test_empty_lists_need_no_special_case_upstream(database: Location) -> None:
+    """A config without feeds removes the file's feeds; no feeds give no candidates and no
+    positions mark nothing (PostgreSQL has no `IN ()`: the store handles empty lists)."""
+    async with open_store(database) as store:
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://a.example/rss")])
+        await store.feeds.sync_config_feeds([])
+        await store.channels.ensure("console", NOW)
+        digest_id = await store.deliveries.enqueue(Digest("console", "t", NOW), NOW)
+        await store.deliveries.mark_sent(digest_id, [], "m1", NOW)
+        assert await store.feeds.active_feeds() == []
+        assert await store.articles.undelivered("console", [], since=None, limit=5) == []
+        assert await store.articles.recent([], since=NOW, limit=5) == []

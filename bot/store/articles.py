@@ -123,6 +123,8 @@ class ArticleStore:
     async def undelivered(self, channel_id: str, feed_ids: Sequence[int], *,
                           since: datetime | None, limit: int) -> list[Article]:
         """A channel's candidates: from these feeds, seen after `since`, not yet sent there."""
+        if not feed_ids:  # `IN ()` is SQLite's alone
+            return []
         marks = ",".join("?" * len(feed_ids))
         rows = await self._db.fetchall(
             _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? AND NOT EXISTS "
@@ -134,6 +136,8 @@ class ArticleStore:
     async def recent(self, feed_ids: Sequence[int], *, since: datetime,
                      limit: int) -> list[Article]:
         """The newest articles of these feeds seen after `since`."""
+        if not feed_ids:
+            return []
         marks = ",".join("?" * len(feed_ids))
         rows = await self._db.fetchall(
             _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? " + _NEWEST

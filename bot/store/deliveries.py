@@ -89,6 +89,8 @@ class DeliveryStore:
     async def mark_sent(self, digest_id: int, positions: list[int], message_id: str,
                         now: datetime) -> None:
         """Record that the items at these positions went out in one message."""
+        if not positions:  # `IN ()` is SQLite's alone
+            return
         marks = ",".join("?" * len(positions))
         await self._db.execute(
             f"UPDATE deliveries SET message_id = ?, sent = ? WHERE digest_id = ? "

@@ -38,10 +38,8 @@ class FeedStore:
                 "full_text = excluded.full_text, removed = 0",
                 [(s.url, s.name, " ".join(s.tags), s.interval_s, s.full_text) for s in specs])
             urls = [s.url for s in specs]
-            marks = ",".join("?" * len(urls))
-            await tx.execute(
-                f"UPDATE feeds SET removed = 1 WHERE origin = 'config' AND url NOT IN ({marks})",
-                urls)
+            kept = f" AND url NOT IN ({','.join('?' * len(urls))})" if urls else ""
+            await tx.execute(f"UPDATE feeds SET removed = 1 WHERE origin = 'config'{kept}", urls)
 
     async def add_feed(self, spec: FeedSpec, origin: str) -> FeedState:
         """Add (or bring back) a feed from chat; returns it with its state."""
