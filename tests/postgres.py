@@ -13,10 +13,17 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from bot.store.postgres.url import PostgresUrl, parse_postgres_url
+from bot.store.store import Location
 
 # Test data need not survive a power cut: without fsync a database is created in milliseconds.
 _NO_DURABILITY = ("ALTER SYSTEM SET fsync = off", "ALTER SYSTEM SET synchronous_commit = off",
                   "ALTER SYSTEM SET full_page_writes = off", "SELECT pg_reload_conf()")
+
+
+def database_setting(database: Location) -> str:
+    """The config's [bot] section putting the bot's database at `database` (none for SQLite:
+    the default file beside the config)."""
+    return f'[bot]\ndatabase = "{database}"\n' if isinstance(database, PostgresUrl) else ""
 
 
 def start_server(folder: Path) -> Any:

@@ -16,6 +16,7 @@ from bot.__main__ import build_parser, limit_math_threads
 from bot.store.postgres.url import PostgresUrl
 from bot.store.store import Location
 from tests.fakes.feed_server import FeedServer
+from tests.postgres import database_setting
 
 ROOT = Path(__file__).parent.parent
 FEEDS = ["world_news.xml", "tech_news.atom", "atom.xml", "jsonfeed.json", "rss091.xml",
@@ -27,12 +28,6 @@ def newsbot(config: Path, *args: str, timeout: float = 60) -> subprocess.Complet
     return subprocess.run([sys.executable, "-m", "bot", "-c", str(config), *args],
                           capture_output=True, text=True, timeout=timeout, check=False,
                           env={**os.environ, "COLUMNS": "200"})
-
-
-def database_setting(database: Location) -> str:
-    """The [bot] section that puts the bot's database at `database` (none for SQLite: the
-    default file beside the config)."""
-    return f'[bot]\ndatabase = "{database}"\n' if isinstance(database, PostgresUrl) else ""
 
 
 @pytest.fixture
