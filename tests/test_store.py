@@ -10,10 +10,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.enrich.stories import any_two
 from bot.model import Digest, DigestItem, FeedSpec, NewArticle, UnchangedPoll
 from bot.store.db import DatabaseError, migrations
 from bot.store.postgres.url import PostgresUrl
-from bot.store.store import Location, open_store
+from bot.store.store import Location, Store, open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -218,3 +219,51 @@ async def test_empty_lists_need_no_special_case_upstream(database: Location) -> 
         assert await store.feeds.active_feeds() == []
         assert await store.articles.undelivered("console", [], since=None, limit=5) == []
         assert await store.articles.recent([], since=NOW, limit=5) == []
+
+
+async def _feed_with(store: Store, articles: list[NewArticle]) -> None:
+    await store.feeds.sync_config_feeds([FeedSpec(url="https://example.org/rss")])
+    feed = await store.feeds.feed_by_url("https://example.org/rss")
+    assert feed is not None
+    await store.articles.add_articles(feed.id, articles, NOW)
+
+
+@pytest.mark.parametrize(("words", "titles"), [
+    ("cafe", ["Café owners protest"]),  # accents fold both ways
+    ("CAFÉ", ["Café owners protest"]),
+    ("protests owner", ["Café owners protest"]),  # English stems: protest(s), owner(s)
+    ("the owners", ["Café owners protest"]),  # no stop words: "the" is a word like any
+    ("owners tariffs", []),  # every word must match
+])
+async def test_search_folds_accents_and_stems_words(database: Location, words: str,
+                                                    titles: list[str]) -> None:
+    """Both engines fold accents and case, stem English words and AND the words."""
+    async with open_store(database) as store:
+        await _feed_with(store, [_article("a", "Café owners protest", "At the town hall."),
+                                 _article("b", "Tariffs rise", "Ports are busy.")])
+        found = await store.articles.search(words, limit=5)
+    assert [a.title for a in found] == titles
+
+
+async def test_latest_by_tag_ignores_the_word_elsewhere(database: Location) -> None:
+    """`latest sport` lists stories tagged Sport, not stories with the word in the title."""
+    async with open_store(database) as store:
+        await _feed_with(store, [_article("a", "Sport results"),
+                                 _article("b", "Final", tags=("Sport",))])
+        found = await store.articles.latest(limit=5, tag="sport")
+    assert [a.title for a in found] == ["Final"]
+
+
+async def test_match_any_two_terms_ranks_by_the_title(database: Location) -> None:
+    """A related-stories query finds stories with two of the terms, never one alone, and a
+    story with them in the title scores above one with them in the summary."""
+    async with open_store(database) as store:
+        await _feed_with(store, [
+            _article("a", "Japan tariff deal", "Ports are busy."),
+            _article("b", "Trade news", "Japan signed a tariff deal."),
+            _article("c", "Japan wins", "Football."),
+        ])
+        found = await store.articles.match_articles(any_two(["japan", "tariff", "deal"]),
+                                                    limit=5)
+    assert [a.title for a, _ in found] == ["Japan tariff deal", "Trade news"]
+    assert found[0][1] > found[1][1] > 0
