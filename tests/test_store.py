@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from bot.enrich.stories import any_two
-from bot.model import Digest, DigestItem, FeedSpec, NewArticle, UnchangedPoll
+from bot.model import Channel, Digest, DigestItem, FeedSpec, NewArticle, UnchangedPoll
 from bot.store.db import DatabaseError, migrations
 from bot.store.postgres.url import PostgresUrl
 from bot.store.store import Location, Store, open_store
@@ -267,3 +267,15 @@ async def test_match_any_two_terms_ranks_by_the_title(database: Location) -> Non
                                                     limit=5)
     assert [a.title for a, _ in found] == ["Japan tariff deal", "Trade news"]
     assert found[0][1] > found[1][1] > 0
+
+
+async def test_nul_characters_are_no_database_error(database: Location) -> None:
+    """A NUL character in a stored text (PostgreSQL's text can't hold one) is no error: the
+    story and the setting are stored and read back."""
+    async with open_store(database) as store:
+        await _feed_with(store, [_article("a\x00", "Ti\x00tle", "Sum\x00mary")])
+        await store.channels.set_setting("console", "filter", "a\x00b", NOW)
+        [article] = await store.articles.latest(limit=5)
+        channel = await store.channels.apply_overrides(Channel(id="console"))
+    assert article.title.replace("\x00", "") == "Title"
+    assert channel.filter.replace("\x00", "") == "ab"

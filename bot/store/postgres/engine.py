@@ -59,6 +59,12 @@ async def _guarded(step: Awaitable[T]) -> T:
         raise EngineError(f"PostgreSQL: {error}") from error
 
 
+def _values(params: Sequence[Any]) -> list[Any]:
+    """Parameters PostgreSQL can take: its text can't hold NUL, which means nothing in a
+    title or a setting (SQLite keeps it), so NUL characters are dropped."""
+    return [p.replace("\x00", "") if isinstance(p, str) else p for p in params]
+
+
 def _changed(status: str) -> int:
     """Rows changed, from a command status such as "INSERT 0 3" or "UPDATE 2"."""
     last = status.rsplit(" ", 1)[-1]
@@ -72,13 +78,13 @@ class PostgresTransaction(Transaction):
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return _changed(await _guarded(self._conn.execute(numbered(sql), *params)))
+        return _changed(await _guarded(self._conn.execute(numbered(sql), *_values(params))))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await _guarded(self._conn.executemany(numbered(sql), list(rows)))
+        await _guarded(self._conn.executemany(numbered(sql), [_values(r) for r in rows]))
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await _guarded(self._conn.fetch(numbered(sql), *params)))
+        return list(await _guarded(self._conn.fetch(numbered(sql), *_values(params))))
 
 
 class PostgresDatabase(Database):
@@ -100,12 +106,12 @@ class PostgresDatabase(Database):
 
     async def fetch_batch(self, sql: str, batch: Sequence[Sequence[Any]]) -> list[list[Row]]:
         async with self._connection() as conn:
-            return [list(await _guarded(conn.fetch(numbered(sql), *params)))
+            return [list(await _guarded(conn.fetch(numbered(sql), *_values(params))))
                     for params in batch]
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._connection() as conn:
-            return list(await _guarded(conn.fetch(numbered(sql), *params)))
+            return list(await _guarded(conn.fetch(numbered(sql), *_values(params))))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
