@@ -132,7 +132,8 @@ def check_database(value: str) -> str:
 class BotSection(_Section):
     # An SQLite file, or "postgresql://user@host:5432/newsbot" (password from
     # NEWSBOT_DATABASE_PASSWORD, or the URL's standard forms)
-    database: Annotated[str, AfterValidator(check_database)] = "newsbot.db"
+    database: Annotated[str, AfterValidator(check_database)] = Field(  # no password in repr
+        default="newsbot.db", repr=False)
     timezone: TimeZone = "UTC"
     log_level: str = Field(default="INFO", pattern=r"(?i)debug|info|warning|error")
     log_format: Literal["text", "json"] = "text"

@@ -118,6 +118,7 @@ def test_postgres_url_keeps_the_password_apart(write_config: Callable[[str], Pat
     assert isinstance(database, PostgresUrl) and database.password == password
     assert str(database).startswith("postgresql://newsbot@db.example.org")
     assert password not in str(database) and password not in repr(database)
+    assert password not in repr(load_config(path, environ=env))
 
 
 def test_environment_password_wins_over_the_url(write_config: Callable[[str], Path]) -> None:
