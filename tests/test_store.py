@@ -12,7 +12,7 @@ import pytest
 
 from bot.enrich.stories import any_two
 from bot.model import Channel, Digest, DigestItem, FeedSpec, NewArticle, UnchangedPoll
-from bot.store.db import DatabaseError, migrations
+from bot.store.db import DatabaseError, StoreError, migrations
 from bot.store.postgres.url import PostgresUrl
 from bot.store.store import Location, Store, open_store
 
@@ -279,3 +279,18 @@ async def test_nul_characters_are_no_database_error(database: Location) -> None:
         channel = await store.channels.apply_overrides(Channel(id="console"))
     assert article.title.replace("\x00", "") == "Title"
     assert channel.filter.replace("\x00", "") == "ab"
+
+
+async def test_postgres_failure_is_a_store_error(postgres_database: PostgresUrl) -> None:
+    """A statement PostgreSQL fails (here: its table was dropped under the bot) raises the
+    store's StoreError, which callers catch, never the driver's own exception."""
+    async with open_store(postgres_database) as store:
+        conn = await asyncpg.connect(postgres_database.dsn)
+        try:
+            await conn.execute("DROP TABLE seen_keys")
+        finally:
+            await conn.close()
+        with pytest.raises(StoreError, match="seen_keys"):
+            await store.pruned.forget_keys(NOW)
+        with pytest.raises(StoreError):
+            await store.articles.known_keys(1, ["a"])
