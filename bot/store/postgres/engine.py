@@ -3,6 +3,7 @@ schema_version, full-text search on the weighted tsvector column."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
@@ -122,7 +123,8 @@ class PostgresDatabase(Database):
             try:
                 yield PostgresTransaction(conn)
             except BaseException:
-                await _guarded(transaction.rollback())
+                with contextlib.suppress(*DRIVER_ERRORS):  # the first error is the one to tell
+                    await transaction.rollback()
                 raise
             await _guarded(transaction.commit())
 
