@@ -21,7 +21,7 @@ from bot.feeds.worker import ParseWorker
 from bot.model import Channel, Digest, FeedSpec, FeedState
 from bot.ports import SentCallback
 from bot.store.sqlite.engine import SqliteDatabase
-from bot.store.store import Store, open_store
+from bot.store.store import Location, Store, open_store
 from tests.conftest import FIXTURES
 from tests.fakes.feed_server import FeedServer, Script
 
@@ -77,15 +77,16 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
-    """Store, fetcher, worker and digest service for one test; notices after 3 failures."""
+async def rig(database: Location, feed_server: FeedServer) -> AsyncIterator[Rig]:
+    """Store (on each engine), fetcher, worker and digest service for one test; notices
+    after 3 failures."""
     now = [START]
 
     def clock() -> datetime:
         return now[0]
 
     notices = Notices()
-    async with open_store(tmp_path / "news.db") as store, \
+    async with open_store(database) as store, \
             Fetcher(FetchLimits(timeout_s=5), allow_any_address) as fetcher, \
             ParseWorker() as worker:
         stories = Stories(store.articles, clock)
@@ -173,6 +174,7 @@ async def _integrity(store: Store) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # SQLite's own faults
 async def test_locked_database_is_a_logged_retry_not_a_crash(rig: Rig, tmp_path: Path) -> None:
     """Another process holding the write lock costs one poll; the next stores everything."""
     await _sqlite(rig.store).conn.execute("PRAGMA busy_timeout = 100")
@@ -194,6 +196,7 @@ async def test_locked_database_is_a_logged_retry_not_a_crash(rig: Rig, tmp_path:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_full_disk_is_a_logged_retry_not_a_crash(rig: Rig) -> None:
     """A database that can't grow loses no story: the feed is stored once space is back."""
     rig.server.bodies["news.xml"] = _big_feed(100)
