@@ -27,6 +27,7 @@ from benchmarks.common import add_corpus_argument, load_corpus, percentile, tabl
 from bot.enrich.stories import Stories
 from bot.feeds.parse import ParseError, parse_feed
 from bot.store.articles import match_all_words
+from bot.store.sqlite.engine import fts5_query
 from bot.store.store import open_store
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
@@ -101,7 +102,7 @@ async def measure(path: Path, queries: list[str], count: int) -> dict[str, list[
             start = time.perf_counter()
             await store.db.fetchall(
                 "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
-                "ORDER BY rank LIMIT 10", (query,))
+                "ORDER BY rank LIMIT 10", (fts5_query(query),))
             timings["baseline"].append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
             await store.articles.search(words, limit=10)

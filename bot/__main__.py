@@ -136,6 +136,7 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
 
     from bot.digest.schedule import parse_schedule
     from bot.records import utc_now
+    from bot.store.store import has_database
 
     out = _console()
     model = config.model
@@ -165,7 +166,7 @@ async def _check(config: Config, args: argparse.Namespace) -> int:
         published = ", ".join(c.id for c in model.channels if c.publish) or "none"
         out.print(_cell(f"Web: on {model.web.listen}, links from {model.web.base_url}; "
                         f"published by the file: {published}"))
-    if config.database.exists():
+    if has_database(config.database):
         await _show_chat_changes(config, out)
     return 0
 

@@ -23,6 +23,7 @@ from pydantic import (
 
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 from bot.filters.parse import FilterError, parse_filter
+from bot.store.postgres.url import PostgresUrl, is_postgres_url, parse_postgres_url
 
 _DURATION = re.compile(r"(\d{1,12})\s*(s|m|h|d)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -115,8 +116,24 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def check_database(value: str) -> str:
+    """An SQLite file path, or a postgresql:// (postgres://) URL naming server and database.
+    The message never repeats the URL (it may hold a password)."""
+    if is_postgres_url(value):
+        parse_postgres_url(value)
+    elif "://" in value:
+        raise ValueError(f'"{value.partition("://")[0]}://..." is neither an SQLite file path '
+                         'nor a postgresql:// URL')
+    elif not value.strip():
+        raise ValueError("empty: give an SQLite file path or a postgresql:// URL")
+    return value
+
+
 class BotSection(_Section):
-    database: str = "newsbot.db"
+    # An SQLite file, or "postgresql://user@host:5432/newsbot" (password from
+    # NEWSBOT_DATABASE_PASSWORD, or the URL's standard forms)
+    database: Annotated[str, AfterValidator(check_database)] = Field(  # no password in repr
+        default="newsbot.db", repr=False)
     timezone: TimeZone = "UTC"
     log_level: str = Field(default="INFO", pattern=r"(?i)debug|info|warning|error")
     log_format: Literal["text", "json"] = "text"
@@ -305,11 +322,16 @@ class Config(BaseModel):
     telegram_token: SecretStr = _NO_SECRET
     # "" = a random one each start, when webhook_url is set
     telegram_webhook_secret: SecretStr = _NO_SECRET
+    database_password: SecretStr = _NO_SECRET  # for a PostgreSQL database
 
     @property
-    def database(self) -> Path:
-        """The SQLite file, relative paths taken from the config file's folder."""
-        return (self.path.parent / self.model.bot.database).resolve()
+    def database(self) -> Path | PostgresUrl:
+        """The SQLite file (relative paths taken from the config file's folder), or the
+        PostgreSQL server (str() shows it without its password)."""
+        setting = self.model.bot.database
+        if is_postgres_url(setting):
+            return parse_postgres_url(setting, self.database_password.get_secret_value())
+        return (self.path.parent / setting).resolve()
 
 
 def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
@@ -327,7 +349,8 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     return Config(path=path, model=model,
                   discord_token=SecretStr(env.get("DISCORD_TOKEN", "")),
                   telegram_token=SecretStr(env.get("TELEGRAM_TOKEN", "")),
-                  telegram_webhook_secret=SecretStr(secret))
+                  telegram_webhook_secret=SecretStr(secret),
+                  database_password=SecretStr(env.get("NEWSBOT_DATABASE_PASSWORD", "")))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

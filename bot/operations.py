@@ -100,11 +100,11 @@ async def backup_command(config: Config, args: argparse.Namespace) -> int:
     from bot.store.backup import BackupError, backup_database_async
 
     try:
-        pages = await backup_database_async(config.database, args.path)
+        written = await backup_database_async(config.database, args.path)
     except BackupError as error:
         say(f"newsbot: {error}", error=True)
         return 1
-    say(f"Backed up {config.database} to {args.path} ({pages} pages).")
+    say(f"Backed up {config.database} to {args.path} ({written}).")
     return 0
 
 
@@ -115,9 +115,9 @@ async def check_health(config: Config) -> int:
     """
     from bot.liveness import liveness
     from bot.records import utc_now
-    from bot.store.store import open_store
+    from bot.store.store import has_database, open_store
 
-    if not config.database.exists():
+    if not has_database(config.database):
         print("unhealthy: no database yet: the bot has never run", file=sys.stderr)
         return 1
     async with open_store(config.database) as store:

@@ -1,9 +1,11 @@
-"""Shared fixtures: the fixture feeds, a loopback feed server, config files in tmp_path;
-and the one way tests wait for something to happen (`wait_until`, `wait_until_blocking`)."""
+"""Shared fixtures: the fixture feeds, a loopback feed server, config files in tmp_path, a
+PostgreSQL server, the database of either engine (`database`); and the one way tests wait for
+something to happen (`wait_until`, `wait_until_blocking`)."""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,7 +13,10 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from bot.store.postgres.url import PostgresUrl
+from bot.store.store import Location
 from tests.fakes.feed_server import FeedServer
+from tests.postgres import create_database, empty_database, start_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -77,3 +82,31 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     shots = [path for path in folder.glob("*.png") if path.stat().st_mtime >= started]
     if shots:
         terminalreporter.write_line(f"browser screenshots: {len(shots)} in {folder}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresUrl]:
+    """One real PostgreSQL server for this test process with one database for the tests;
+    the database's URL (a Unix socket, trust login). If the server can't start, every test
+    using it fails: never a silent skip."""
+    with tempfile.TemporaryDirectory(prefix="newsbot-postgres-") as folder:
+        server = start_server(Path(folder) / "data")  # outside pytest's rotated tmp folders
+        yield asyncio.run(create_database(str(server.get_uri()), "newsbot_test"))
+        server.cleanup()
+
+
+@pytest.fixture
+async def postgres_database(postgres_server: PostgresUrl) -> PostgresUrl:
+    """An empty PostgreSQL database for one test (emptied before it starts); its URL."""
+    await empty_database(postgres_server)
+    return postgres_server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
+    """Where a test's store lives, once per engine: an SQLite file in tmp_path, then a fresh
+    PostgreSQL database (`open_store(database)` opens either)."""
+    if request.param == "sqlite":
+        return tmp_path / "news.db"
+    url: PostgresUrl = request.getfixturevalue("postgres_database")
+    return url

@@ -1,16 +1,21 @@
-"""Backups: a consistent copy made while another connection writes; the CLI command."""
+"""Backups: a consistent copy made while another connection writes; the CLI command; a
+PostgreSQL database archived by pg_dump."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.store.backup import backup_database
+from bot.store.backup import BackupError, backup_database, backup_database_async
 from bot.store.db import DatabaseError
+from bot.store.postgres.url import PostgresUrl
+from bot.store.store import open_store
+from tests.postgres import client_tools
 from tests.test_cli import newsbot
 
 
@@ -77,3 +82,33 @@ def test_cli_backup_copies_the_configured_database(tmp_path: Path,
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     conn.close()
     assert {"feeds", "articles", "seen_keys", "runtime"} <= tables
+
+
+async def test_postgres_backup_is_a_pg_dump_archive(postgres_database: PostgresUrl,
+                                                   tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PostgreSQL database is backed up by pg_dump into a custom-format archive, which a
+    later backup may replace; a file that is not an archive is never overwritten."""
+    monkeypatch.setenv("PATH", f"{client_tools()}:/usr/bin:/bin")
+    async with open_store(postgres_database) as store:
+        await store.channels.ensure("console", datetime.now(UTC))
+    target = tmp_path / "backups" / "newsbot.dump"
+    for _ in range(2):
+        written = await backup_database_async(postgres_database, target)
+        assert written.endswith("kB pg_dump archive")
+        assert target.read_bytes().startswith(b"PGDMP")
+    other = tmp_path / "notes.txt"
+    other.write_text("mine", encoding="utf-8")
+    with pytest.raises(BackupError, match="not a pg_dump archive"):
+        await backup_database_async(postgres_database, other)
+    assert other.read_text(encoding="utf-8") == "mine"
+
+
+async def test_postgres_backup_without_pg_dump_says_what_to_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no pg_dump on PATH the backup names the tool and the command to run."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    url = PostgresUrl("postgresql://newsbot@db.example.org/newsbot", password="hunter2")
+    with pytest.raises(BackupError, match="needs pg_dump on PATH") as raised:
+        await backup_database_async(url, tmp_path / "b.dump")
+    assert "hunter2" not in str(raised.value)

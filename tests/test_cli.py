@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import build_parser, limit_math_threads
+from bot.store.postgres.url import PostgresUrl
+from bot.store.store import Location
 from tests.fakes.feed_server import FeedServer
+from tests.postgres import client_tools, database_setting
 
 ROOT = Path(__file__).parent.parent
 FEEDS = ["world_news.xml", "tech_news.atom", "atom.xml", "jsonfeed.json", "rss091.xml",
@@ -28,11 +31,14 @@ def newsbot(config: Path, *args: str, timeout: float = 60) -> subprocess.Complet
 
 
 @pytest.fixture
-def config(feed_server: FeedServer, write_config: Callable[[str], Path]) -> Path:
-    """A config listing the fixture feeds on loopback and a console channel."""
+def config(feed_server: FeedServer, write_config: Callable[[str], Path],
+           database: Location) -> Path:
+    """A config listing the fixture feeds on loopback and a console channel, with its
+    database on each engine."""
     feeds = "".join(f'[[feeds]]\nurl = "{feed_server.url(name)}"\n' for name in FEEDS)
     return write_config(
-        '[fetch]\nallow_private_addresses = true\ntimeout = "5s"\n' + feeds
+        database_setting(database)
+        + '[fetch]\nallow_private_addresses = true\ntimeout = "5s"\n' + feeds
         + '[[channels]]\nid = "console"\ndigest = "daily 08:00"\nmax_items = 5\n')
 
 
@@ -160,3 +166,22 @@ def test_math_libraries_get_one_thread_unless_told(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("OMP_NUM_THREADS", "4")
     limit_math_threads()
     assert (os.environ["OPENBLAS_NUM_THREADS"], os.environ["OMP_NUM_THREADS"]) == ("1", "4")
+
+
+@pytest.mark.slow
+def test_postgres_password_is_never_shown(postgres_database: PostgresUrl, tmp_path: Path,
+                                          write_config: Callable[[str], Path],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a password in a PostgreSQL URL, check, status --check and backup (by pg_dump)
+    name the server but never print the password."""
+    monkeypatch.setenv("PATH", f"{client_tools()}:{os.environ['PATH']}")
+    url = postgres_database.dsn.replace("postgres@", "postgres:hunter2@", 1)
+    config = write_config(f'[bot]\ndatabase = "{url}"\n[[channels]]\nid = "console"\n')
+    check = newsbot(config, "check")
+    health = newsbot(config, "status", "--check")
+    backup = newsbot(config, "backup", str(tmp_path / "copy.db"))
+    assert check.returncode == 0 and "Database: postgresql://postgres@" in check.stdout
+    assert health.returncode == 1 and "never run" in health.stderr
+    assert backup.returncode == 0 and "pg_dump archive" in backup.stdout, backup.stderr
+    for done in (check, health, backup):
+        assert "hunter2" not in done.stdout + done.stderr

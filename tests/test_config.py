@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from bot.config import ConfigError, ConfigModel, load_config
 from bot.logs import JsonFormatter
+from bot.store.postgres.url import PostgresUrl
 
 ROOT = Path(__file__).parent.parent
 
@@ -101,8 +102,41 @@ def test_relative_database_is_beside_the_config(write_config: Callable[[str], Pa
     assert load_config(path, environ={}).database == path.parent / "data" / "news.db"
 
 
+@pytest.mark.parametrize(("url", "password"), [
+    ("postgresql://newsbot@db.example.org:5432/newsbot", "from-env"),
+    ("postgres://newsbot:in%20url@db.example.org/newsbot", "in url"),
+    ("postgresql://newsbot@db.example.org/newsbot?password=in-query&sslmode=require",
+     "in-query"),
+])
+def test_postgres_url_keeps_the_password_apart(write_config: Callable[[str], Path], url: str,
+                                               password: str) -> None:
+    """A postgresql:// (or postgres://) database is accepted; its password comes from
+    NEWSBOT_DATABASE_PASSWORD or the URL, and the URL shown (str, repr) never holds it."""
+    path = write_config(f'[bot]\ndatabase = "{url}"\n')
+    env = {"NEWSBOT_DATABASE_PASSWORD": "from-env"} if password == "from-env" else {}
+    database = load_config(path, environ=env).database
+    assert isinstance(database, PostgresUrl) and database.password == password
+    assert str(database).startswith("postgresql://newsbot@db.example.org")
+    assert password not in str(database) and password not in repr(database)
+    assert password not in repr(load_config(path, environ=env))
+
+
+def test_environment_password_wins_over_the_url(write_config: Callable[[str], Path]) -> None:
+    """NEWSBOT_DATABASE_PASSWORD is used even when the URL carries a password."""
+    path = write_config('[bot]\ndatabase = "postgresql://u:old@h/db"\n')
+    database = load_config(path, environ={"NEWSBOT_DATABASE_PASSWORD": "new"}).database
+    assert isinstance(database, PostgresUrl) and database.password == "new"
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ('[bot]\ndatabse = "x.db"\n', 'bot.databse: unknown key (did you mean "database"?)'),
+    ('[bot]\ndatabase = "postgresql://u:secret@h:99999/db"\n',
+     "bot.database: the port is not a number from 1 to 65535"),
+    ('[bot]\ndatabase = "postgresql://u:secret@h"\n',
+     "bot.database: name the database after the server"),
+    ('[bot]\ndatabase = "mysql://u:secret@h/db"\n',
+     'bot.database: "mysql://..." is neither an SQLite file path nor a postgresql:// URL'),
+    ('[bot]\ndatabase = ""\n', "bot.database: empty"),
     ('[fetch]\ninterval = "15 parsecs"\n', 'fetch.interval: "15 parsecs" is not a duration'),
     ('[[feeds]]\nurl = "ftp://example.org/feed"\n', 'feeds[0].url: "ftp://example.org/feed" is '
                                                     "not an http(s) URL"),
@@ -134,6 +168,7 @@ def test_mistakes_name_the_key_and_reason(write_config: Callable[[str], Path], t
         load_config(path, environ={})
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
+    assert "secret" not in str(caught.value)
 
 
 @pytest.mark.slow

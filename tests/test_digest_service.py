@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,7 @@ from bot.digest.service import REFUSED_ROUNDS, DigestService
 from bot.enrich.stories import Stories
 from bot.model import Channel, Digest, FeedSpec, NewArticle
 from bot.ports import ChannelGone, MessageRefused, SentCallback
-from bot.store.store import Store, open_store
+from bot.store.store import Location, Store, open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -80,9 +79,9 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    """A store with one feed."""
-    async with open_store(tmp_path / "news.db") as store:
+async def rig(database: Location) -> AsyncIterator[Rig]:
+    """A store (on each engine) with one feed."""
+    async with open_store(database) as store:
         await store.feeds.sync_config_feeds([FeedSpec(url="https://x.example/rss", name="X")])
         [feed] = await store.feeds.active_feeds()
         yield Rig(store, feed.id)

@@ -20,7 +20,8 @@ from bot.feeds.poll import Poller, PollSettings
 from bot.feeds.worker import ParseWorker
 from bot.model import Channel, Digest, FeedSpec, FeedState
 from bot.ports import SentCallback
-from bot.store.store import Store, open_store
+from bot.store.sqlite.engine import SqliteDatabase
+from bot.store.store import Location, Store, open_store
 from tests.conftest import FIXTURES
 from tests.fakes.feed_server import FeedServer, Script
 
@@ -76,15 +77,16 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
-    """Store, fetcher, worker and digest service for one test; notices after 3 failures."""
+async def rig(database: Location, feed_server: FeedServer) -> AsyncIterator[Rig]:
+    """Store (on each engine), fetcher, worker and digest service for one test; notices
+    after 3 failures."""
     now = [START]
 
     def clock() -> datetime:
         return now[0]
 
     notices = Notices()
-    async with open_store(tmp_path / "news.db") as store, \
+    async with open_store(database) as store, \
             Fetcher(FetchLimits(timeout_s=5), allow_any_address) as fetcher, \
             ParseWorker() as worker:
         stories = Stories(store.articles, clock)
@@ -159,6 +161,12 @@ async def test_gone_feed_is_disabled_and_told_at_once(rig: Rig) -> None:
         f"off; /feed add {rig.server.url('gone.xml')} turns it back on."]
 
 
+def _sqlite(store: Store) -> SqliteDatabase:
+    """The store's SQLite engine (these faults are SQLite's)."""
+    assert isinstance(store.db, SqliteDatabase)
+    return store.db
+
+
 async def _integrity(store: Store) -> str:
     row = await store.db.fetchone("PRAGMA integrity_check")
     assert row is not None
@@ -166,9 +174,10 @@ async def _integrity(store: Store) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # SQLite's own faults
 async def test_locked_database_is_a_logged_retry_not_a_crash(rig: Rig, tmp_path: Path) -> None:
     """Another process holding the write lock costs one poll; the next stores everything."""
-    await rig.store.db.conn.execute("PRAGMA busy_timeout = 100")
+    await _sqlite(rig.store).conn.execute("PRAGMA busy_timeout = 100")
     rig.server.bodies["news.xml"] = (FIXTURES / "world_news.xml").read_bytes()
     await rig.add("news.xml")
     other = sqlite3.connect(tmp_path / "news.db", isolation_level=None)
@@ -187,17 +196,18 @@ async def test_locked_database_is_a_logged_retry_not_a_crash(rig: Rig, tmp_path:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_full_disk_is_a_logged_retry_not_a_crash(rig: Rig) -> None:
     """A database that can't grow loses no story: the feed is stored once space is back."""
     rig.server.bodies["news.xml"] = _big_feed(100)
     await rig.add("news.xml")
     row = await rig.store.db.fetchone("PRAGMA page_count")
     assert row is not None
-    await rig.store.db.conn.execute(f"PRAGMA max_page_count = {int(row[0])}")
+    await _sqlite(rig.store).conn.execute(f"PRAGMA max_page_count = {int(row[0])}")
     error = await rig.poll("news.xml")
     assert error.startswith("internal error: ")
     assert await rig.store.articles.count() == 0
-    await rig.store.db.conn.execute("PRAGMA max_page_count = 1073741823")
+    await _sqlite(rig.store).conn.execute("PRAGMA max_page_count = 1073741823")
     assert await rig.poll("news.xml", after=timedelta(days=1)) == ""
     assert await rig.store.articles.count() == 100
     assert await _integrity(rig.store) == "ok"

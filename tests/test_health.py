@@ -18,7 +18,9 @@ from bot.config import load_config
 from bot.liveness import liveness
 from bot.monitor import Monitor
 from bot.store.runtime import Heartbeat
+from bot.store.store import Location
 from tests.fakes.feed_server import FeedServer, Script
+from tests.postgres import database_setting
 from tests.test_cli import newsbot
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -51,9 +53,11 @@ def test_liveness_from_the_heartbeat(row: Heartbeat | None, healthy: bool, reaso
 
 
 async def test_stall_is_logged_once_and_shown_in_status(
-        write_config: Callable[[str], Path], caplog: pytest.LogCaptureFixture) -> None:
-    """A poller with no round for 15 min is logged once (not every beat) and /status says so."""
-    path = write_config('[[channels]]\nid = "console"\n')
+        write_config: Callable[[str], Path], caplog: pytest.LogCaptureFixture,
+        database: Location) -> None:
+    """A poller with no round for 15 min is logged once (not every beat) and /status says so,
+    on each engine."""
+    path = write_config(database_setting(database) + '[[channels]]\nid = "console"\n')
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
     moments = [now - 15 * MIN]
     async with open_core(load_config(path, environ={}), clock=lambda: moments[-1]) as core:
@@ -74,10 +78,11 @@ async def test_stall_is_logged_once_and_shown_in_status(
 
 @pytest.mark.slow
 async def test_status_names_feed_states(write_config: Callable[[str], Path],
-                                        feed_server: FeedServer) -> None:
-    """/status counts feeds ok and backing off and gives the failing one's reason."""
+                                        feed_server: FeedServer, database: Location) -> None:
+    """/status counts feeds ok and backing off and gives the failing one's reason, on each
+    engine."""
     feed_server.script("down.xml", Script(status=503))
-    path = write_config(f'[fetch]\nallow_private_addresses = true\n'
+    path = write_config(database_setting(database) + f'[fetch]\nallow_private_addresses = true\n'
                         f'[[feeds]]\nurl = "{feed_server.url("world_news.xml")}"\n'
                         f'[[feeds]]\nurl = "{feed_server.url("down.xml")}"\nname = "Down"\n'
                         '[[channels]]\nid = "console"\n')
@@ -91,10 +96,12 @@ async def test_status_names_feed_states(write_config: Callable[[str], Path],
 
 @pytest.mark.slow
 def test_check_follows_the_running_bot(write_config: Callable[[str], Path],
-                                       feed_server: FeedServer) -> None:
+                                       feed_server: FeedServer, database: Location) -> None:
     """`status --check` fails before the bot runs, passes while it runs, and fails after a
-    SIGTERM, which the bot answers by stopping cleanly (exit 0, stop recorded)."""
-    config = write_config(f'[fetch]\nallow_private_addresses = true\n'
+    SIGTERM, which the bot answers by stopping cleanly (exit 0, stop recorded); on each
+    engine."""
+    config = write_config(database_setting(database)
+                          + f'[fetch]\nallow_private_addresses = true\n'
                           f'[[feeds]]\nurl = "{feed_server.url("world_news.xml")}"\n'
                           '[[channels]]\nid = "console"\n')
     before = newsbot(config, "status", "--check")

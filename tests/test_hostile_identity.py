@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,7 @@ from bot.feeds.guard import allow_any_address
 from bot.feeds.poll import Poller, PollSettings
 from bot.feeds.worker import ParseWorker
 from bot.model import FeedSpec
-from bot.store.store import Store, open_store
+from bot.store.store import Location, Store, open_store
 from tests.fakes.feed_server import FeedServer
 
 pytestmark = pytest.mark.slow  # every test polls feeds through parser worker processes
@@ -48,9 +47,9 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
-    """Store, fetcher and parse worker for one test."""
-    async with open_store(tmp_path / "news.db") as store, \
+async def rig(database: Location, feed_server: FeedServer) -> AsyncIterator[Rig]:
+    """Store (on each engine), fetcher and parse worker for one test."""
+    async with open_store(database) as store, \
             Fetcher(FetchLimits(timeout_s=5), allow_any_address) as fetcher, \
             ParseWorker() as worker:
         poller = Poller(store, fetcher, worker, Stories(store.articles, lambda: NOW),

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.lock import InstanceLocked, instance_lock, lock_path
+from bot.store.lock import InstanceLocked, instance_lock, lock_path, run_lock
+from bot.store.postgres.url import PostgresUrl
 
 
 def test_lock_file_is_removed_when_the_lock_is_released(tmp_path: Path) -> None:
@@ -39,6 +40,14 @@ def test_stale_lock_file_is_taken_over(tmp_path: Path) -> None:
     with instance_lock(database):
         assert lock_path(database).read_text() == str(os.getpid())
     assert not lock_path(database).exists()
+
+
+async def test_postgres_database_takes_no_run_lock(tmp_path: Path) -> None:
+    """Several processes share a PostgreSQL database: its run lock holds nothing, so two at
+    once are fine and no file is written."""
+    url = PostgresUrl(f"postgresql://newsbot@/newsbot?host={tmp_path}")
+    async with run_lock(url), run_lock(url):
+        assert not os.listdir(tmp_path)
 
 
 @pytest.mark.slow

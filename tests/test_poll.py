@@ -17,7 +17,7 @@ from bot.feeds.parse import ParseError
 from bot.feeds.poll import Poller, PollSettings, next_poll_after_failure
 from bot.feeds.worker import ParseWorker
 from bot.model import FeedSpec, FeedState
-from bot.store.store import Store, open_store
+from bot.store.store import Location, Store, open_store
 from tests.fakes.feed_server import FeedServer, Script
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -40,9 +40,9 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
-    """Store, fetcher and parse worker for one test."""
-    async with open_store(tmp_path / "news.db") as store, \
+async def rig(database: Location, feed_server: FeedServer) -> AsyncIterator[Rig]:
+    """Store (on each engine), fetcher and parse worker for one test."""
+    async with open_store(database) as store, \
             Fetcher(FetchLimits(timeout_s=5), allow_any_address) as fetcher, \
             ParseWorker() as worker:
         poller = Poller(store, fetcher, worker, Stories(store.articles, lambda: NOW),

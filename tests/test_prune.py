@@ -11,8 +11,10 @@ import pytest
 from bot.app import Core, open_core
 from bot.config import load_config
 from bot.monitor import Monitor
+from bot.store.store import Location
 from tests.conftest import FIXTURES
 from tests.fakes.feed_server import FeedServer
+from tests.postgres import database_setting
 
 pytestmark = pytest.mark.slow  # every test polls feeds through parser worker processes
 
@@ -20,10 +22,11 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-async def core(write_config: Callable[[str], Path], feed_server: FeedServer
-               ) -> AsyncIterator[Core]:
-    """The real core with one loopback feed polled once."""
-    path = write_config(f'[fetch]\nallow_private_addresses = true\n[[feeds]]\n'
+async def core(write_config: Callable[[str], Path], feed_server: FeedServer,
+               database: Location) -> AsyncIterator[Core]:
+    """The real core (on each engine) with one loopback feed polled once."""
+    path = write_config(database_setting(database)
+                        + f'[fetch]\nallow_private_addresses = true\n[[feeds]]\n'
                         f'url = "{feed_server.url("world_news.xml")}"\n'
                         '[[channels]]\nid = "console"\n')
     async with open_core(load_config(path, environ={})) as core:

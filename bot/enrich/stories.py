@@ -17,6 +17,7 @@ from bot.enrich.vectors import Matrix
 from bot.model import Article
 from bot.ports import Clock
 from bot.store.articles import ArticleStore
+from bot.store.db import TextQuery
 
 SAME_STORY_WINDOW = timedelta(hours=WINDOW_HOURS)
 INDEX_WINDOW = timedelta(days=7)  # recent stories kept in memory for matching and ranking
@@ -176,8 +177,9 @@ def _share(query: dict[str, float], theirs: dict[str, float]) -> float:
     return sum(w for k, w in query.items() if k in theirs) / total if total else 0.0
 
 
-def any_two(terms: Sequence[str]) -> str:
-    """An FTS5 query matching stories that contain at least two of the terms (or the one)."""
-    quoted = [f'"{t}"' for t in dict.fromkeys(terms) if t]
-    pairs = [f"({a} AND {b})" for a, b in itertools.combinations(quoted, 2)]
-    return " OR ".join(pairs) if pairs else (quoted[0] if quoted else '""')
+def any_two(terms: Sequence[str]) -> TextQuery:
+    """A full-text query matching stories that contain at least two of the terms (or the
+    one)."""
+    unique = [t for t in dict.fromkeys(terms) if t]
+    pairs = tuple(itertools.combinations(unique, 2))
+    return pairs if pairs else (((unique[0],),) if unique else ())

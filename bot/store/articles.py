@@ -8,14 +8,18 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.model import Article, NewArticle, StoryPoint, tag_key
-from bot.store.db import Database, Row, from_ts, to_ts
+from bot.store.db import Database, Row, TextQuery, from_ts, to_ts
 
 _SELECT = ("SELECT a.id, a.feed_id, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) "
            "AS feed_name, a.url, a.title, a.summary, a.author, a.tags, a.lang, a.published, "
            "a.first_seen, a.cluster_id FROM articles a JOIN feeds f ON f.id = a.feed_id ")
 _NEWEST = "ORDER BY COALESCE(a.published, a.first_seen) DESC, a.id DESC "
 _WORD = re.compile(r"\w+", re.UNICODE)
-_CHUNK = 500  # SQLite's default limit on host parameters is far above this
+_CHUNK = 500  # both engines' limits on parameters are far above this
+_COLUMNS = ("feed_id, dedup_key, url, title, summary, author, categories, tags, lang, "
+            "published, first_seen, anchors, vector")
+_ROW = "(" + ",".join("?" * 13) + ")"
+_ADD_CHUNK = 200  # rows per INSERT: 2600 parameters
 
 
 def _article(row: Row) -> Article:
@@ -40,10 +44,10 @@ def _point(row: Row) -> StoryPoint:
                       vector=bytes(row["vector"]))
 
 
-def match_all_words(text: str, limit: int = 12) -> str:
-    """User words -> a safe FTS5 query matching all of them (no operators, no syntax)."""
-    words = _WORD.findall(text.lower())[:limit]
-    return " AND ".join(f'"{word}"' for word in words)
+def match_all_words(text: str, limit: int = 12) -> TextQuery:
+    """User words -> a full-text query matching all of them (no operators, no syntax)."""
+    words = tuple(_WORD.findall(text.lower())[:limit])
+    return (words,) if words else ()
 
 
 class ArticleStore:
@@ -69,16 +73,19 @@ class ArticleStore:
     async def add_articles(self, feed_id: int, items: Sequence[NewArticle],
                            now: datetime) -> int:
         """Store new articles in one transaction; known keys are skipped. Returns added."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.executemany(
-                "INSERT INTO articles (feed_id, dedup_key, url, title, summary, author, "
-                "categories, tags, lang, published, first_seen, anchors, vector) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (feed_id, dedup_key) DO NOTHING",
-                [(feed_id, a.dedup_key, a.url, a.title, a.summary, a.author,
-                  "\t".join(a.categories), " ".join(a.tags), a.lang, to_ts(a.published),
-                  to_ts(now), a.anchors, a.vector) for a in items])
-            return max(cursor.rowcount, 0)
+        rows = [(feed_id, a.dedup_key, a.url, a.title, a.summary, a.author,
+                 "\t".join(a.categories), " ".join(a.tags), a.lang, to_ts(a.published),
+                 to_ts(now), a.anchors, a.vector) for a in items]
+        added = 0
+        async with self._db.transaction() as tx:  # multi-row VALUES: both engines count
+            for start in range(0, len(rows), _ADD_CHUNK):
+                chunk = rows[start:start + _ADD_CHUNK]
+                added += await tx.execute(
+                    f"INSERT INTO articles ({_COLUMNS}) VALUES "
+                    f"{','.join([_ROW] * len(chunk))} "
+                    "ON CONFLICT (feed_id, dedup_key) DO NOTHING",
+                    [value for row in chunk for value in row])
+        return added
 
     async def latest(self, *, limit: int, tag: str = "") -> list[Article]:
         """The newest articles, optionally with one tag (compared by tag key)."""
@@ -86,21 +93,17 @@ class ArticleStore:
             rows = await self._db.fetchall(
                 _SELECT + _NEWEST + "LIMIT ?", (limit,))
             return [_article(row) for row in rows]
+        tagged, params = self._db.tag_matches(tag_key(tag))
         rows = await self._db.fetchall(
-            _SELECT + "WHERE a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts "
-            "MATCH ?) " + _NEWEST + "LIMIT ?",
-            (f'tags : "{tag_key(tag)}"', limit * 4))
+            _SELECT + f"WHERE a.id IN ({tagged}) " + _NEWEST + "LIMIT ?", (*params, limit * 4))
         return [a for a in map(_article, rows) if _has_tag(a, tag)][:limit]
 
     async def search(self, words: str, *, limit: int) -> list[Article]:
-        """Articles matching every word, best BM25 match (title weighs most) first."""
+        """Articles matching every word, best match (title weighs most) first."""
         query = match_all_words(words)
         if not query:
             return []
-        rows = await self._db.fetchall(
-            _SELECT + "JOIN (SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? "
-            "ORDER BY rank LIMIT ?) m ON m.rowid = a.id ORDER BY m.rank", (query, limit))
-        return [_article(row) for row in rows]
+        return [article for article, _ in await self.match_articles(query, limit=limit)]
 
     async def search_feeds(self, words: str, feed_ids: Sequence[int], *,
                            limit: int) -> list[Article]:
@@ -108,12 +111,8 @@ class ArticleStore:
         query = match_all_words(words)
         if not query or not feed_ids:
             return []
-        rows = await self._db.fetchall(
-            _SELECT + "JOIN articles_fts ON articles_fts.rowid = a.id WHERE articles_fts MATCH ? "
-            f"AND a.feed_id IN ({','.join('?' * len(feed_ids))}) ORDER BY articles_fts.rank "
-            "LIMIT ?",
-            (query, *feed_ids, limit))
-        return [_article(row) for row in rows]
+        found = await self.match_articles(query, limit=limit, feed_ids=feed_ids)
+        return [article for article, _ in found]
 
     async def story_members(self, cluster_id: int) -> list[Article]:
         """Every stored article of one story (same-story cluster), oldest first."""
@@ -141,6 +140,8 @@ class ArticleStore:
     async def undelivered(self, channel_id: str, feed_ids: Sequence[int], *,
                           since: datetime | None, limit: int) -> list[Article]:
         """A channel's candidates: from these feeds, seen after `since`, not yet sent there."""
+        if not feed_ids:  # `IN ()` is SQLite's alone
+            return []
         marks = ",".join("?" * len(feed_ids))
         rows = await self._db.fetchall(
             _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? AND NOT EXISTS "
@@ -152,6 +153,8 @@ class ArticleStore:
     async def recent(self, feed_ids: Sequence[int], *, since: datetime,
                      limit: int) -> list[Article]:
         """The newest articles of these feeds seen after `since`."""
+        if not feed_ids:
+            return []
         marks = ",".join("?" * len(feed_ids))
         rows = await self._db.fetchall(
             _SELECT + f"WHERE a.feed_id IN ({marks}) AND a.first_seen > ? " + _NEWEST
@@ -176,13 +179,17 @@ class ArticleStore:
             (to_ts(moment),))
         return int(row[0]) if row and row[0] is not None else 1 << 62
 
-    async def match_articles(self, query: str, *, limit: int,
-                             min_id: int = 0) -> list[tuple[Article, float]]:
-        """Articles for an FTS5 query among ids >= min_id, with BM25 (higher is better)."""
+    async def match_articles(self, query: TextQuery, *, limit: int, min_id: int = 0,
+                             feed_ids: Sequence[int] = ()) -> list[tuple[Article, float]]:
+        """Articles matching `query` among ids >= min_id (of these feeds, when given), with
+        their score (higher is better: BM25 on SQLite, ts_rank_cd on PostgreSQL)."""
+        if not query:
+            return []
+        matches, params = self._db.text_matches(query, min_id=min_id, limit=limit,
+                                                feed_ids=feed_ids)
         rows = await self._db.fetchall(
-            _SELECT.replace("SELECT ", "SELECT m.score, ", 1) + "JOIN (SELECT rowid, -rank AS "
-            "score FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ? ORDER BY rank "
-            "LIMIT ?) m ON m.rowid = a.id ORDER BY m.score DESC", (query, min_id, limit))
+            _SELECT.replace("SELECT ", "SELECT m.score, ", 1) + f"JOIN ({matches}) m "
+            "ON m.id = a.id ORDER BY m.score DESC, a.id DESC", params)
         return [(_article(row), float(row["score"])) for row in rows]
 
     async def story_points_after(self, after_id: int, *, seen_since: datetime,

@@ -1,4 +1,5 @@
-"""Backups: a consistent copy of the live database through SQLite's online backup API."""
+"""Backups: a consistent copy of the live database through SQLite's online backup API (or
+pg_dump's archive of a PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sqlite3
 from pathlib import Path
 
 from bot.store.db import DatabaseError
+from bot.store.postgres.backup import dump_database
+from bot.store.postgres.url import PostgresUrl
 
 
 class BackupError(DatabaseError):
@@ -72,6 +75,12 @@ def _copy(source: Path, target: Path) -> int:
         return int(row[0])
 
 
-async def backup_database_async(source: Path, target: Path) -> int:
-    """backup_database off the event loop."""
-    return await asyncio.to_thread(backup_database, source, target)
+async def backup_database_async(source: Path | PostgresUrl, target: Path) -> str:
+    """The backup off the event loop; what was written ("120 pages", "80 kB pg_dump archive")."""
+    if isinstance(source, PostgresUrl):
+        try:
+            size = await asyncio.to_thread(dump_database, source, target)
+        except DatabaseError as error:
+            raise BackupError(str(error)) from None
+        return f"{max(size // 1024, 1)} kB pg_dump archive"
+    return f"{await asyncio.to_thread(backup_database, source, target)} pages"

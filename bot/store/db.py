@@ -1,23 +1,37 @@
-"""The SQLite connection: pragmas, numbered migrations, time conversion."""
+"""The database as the table-group modules see it, whatever the engine: queries with `?`
+parameters, transactions, time conversion, and the few statements engines write differently."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
-import aiosqlite
+Engine = Literal["sqlite", "postgresql"]
 
-Row = sqlite3.Row
-# What a store call raises when the database itself fails (locked, full, corrupt): callers
-# outside the store catch this name, never a driver's.
-StoreError = sqlite3.Error
+
+class Row(Protocol):
+    """A result row of either engine: by position (`row[0]`) or by name (`row["id"]`)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+
+class EngineError(Exception):
+    """PostgreSQL failed (the server, the connection, a statement); the driver's error is
+    the cause. SQLite's own errors are raised as they are."""
+
+
+# What a store call raises when the database itself fails (locked, full, corrupt, gone):
+# callers outside the store catch this name, never a driver's.
+StoreError = (sqlite3.Error, EngineError)
+
+# A full-text query: any of the groups, a group being all of its phrases (each one word or
+# several in a row). Engines render it in their own syntax, with the user's text as parameters.
+TextQuery = tuple[tuple[str, ...], ...]
 
 
 class DatabaseError(Exception):
@@ -34,9 +48,12 @@ def from_ts(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def migrations() -> list[tuple[int, str]]:
-    """The numbered migrations shipped with the code, in order."""
+def migrations(engine: Engine = "sqlite") -> list[tuple[int, str]]:
+    """An engine's numbered migrations shipped with the code, in order (PostgreSQL's are
+    in migrations/postgresql/, numbered one-to-one with SQLite's)."""
     folder = resources.files("bot.store") / "migrations"
+    if engine == "postgresql":
+        folder = folder / "postgresql"
     found = []
     for item in folder.iterdir():
         if item.name.endswith(".sql"):
@@ -44,33 +61,40 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class Database:
-    """One aiosqlite connection for every write and most reads, plus a read-only
-    connection for batches of reads that would otherwise cost a thread hop each.
+class Transaction(ABC):
+    """Statements run on one connection inside one transaction."""
 
-    Writes take a lock so that a multi-statement transaction of one task is never
-    committed half-way by another task sharing the connection.
-    """
+    @abstractmethod
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path,
-                 reader: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.path = path
-        self._lock = asyncio.Lock()
-        self._reader = reader
-        self._reader_lock = threading.Lock()
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each parameter set."""
 
-    async def fetch_batch(self, sql: str, batch: Sequence[Sequence[Any]]) -> list[list[Row]]:
-        """The rows of one query for each parameter set, in one trip to a thread."""
-        return await asyncio.to_thread(self._fetch_batch, sql, batch)
-
-    def _fetch_batch(self, sql: str, batch: Sequence[Sequence[Any]]) -> list[list[Row]]:
-        with self._reader_lock:
-            return [self._reader.execute(sql, params).fetchall() for params in batch]
-
+    @abstractmethod
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Rows of one query (one trip to the database thread)."""
-        return list(await self.conn.execute_fetchall(sql, params))
+        """Rows of one query."""
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of one query, or None."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+
+class Database(ABC):
+    """An open, migrated database: the portable queries the table groups share, and the
+    engine's own full-text statements."""
+
+    engine: Engine
+
+    @abstractmethod
+    async def fetch_batch(self, sql: str, batch: Sequence[Sequence[Any]]) -> list[list[Row]]:
+        """The rows of one query for each parameter set, in one trip."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Rows of one query."""
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """The first row of one query, or None."""
@@ -78,81 +102,27 @@ class Database:
         return rows[0] if rows else None
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement in its own transaction; returns the last row id."""
-        async with self.transaction() as conn, conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+        """Run one statement in its own transaction; returns how many rows it changed."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many rows in one transaction."""
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
+        async with self.transaction() as tx:
+            await tx.executemany(sql, rows)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Exclusive use of the connection; commits on success, rolls back on error."""
-        async with self._lock:
-            try:
-                yield self.conn
-            except BaseException:
-                await self.conn.rollback()
-                raise
-            await self.conn.commit()
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Statements that commit together on success and roll back on error."""
 
+    @abstractmethod
+    def text_matches(self, query: TextQuery, *, min_id: int, limit: int,
+                     feed_ids: Sequence[int] = ()) -> tuple[str, list[Any]]:
+        """A subquery of (id, score) for articles matching `query` with ids >= min_id (and of
+        these feeds only, when given), the `limit` best (score higher is better; title counts
+        most, then tags, then summary)."""
 
-@asynccontextmanager
-async def open_database(path: Path) -> AsyncIterator[Database]:
-    """Open (creating if needed) and migrate the database; close it on exit."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DatabaseError(f"{path}: cannot create its folder: {error.strerror}") from None
-    try:
-        conn = await aiosqlite.connect(path)
-    except sqlite3.Error as error:
-        raise DatabaseError(f"{path}: cannot open the database: {error}") from None
-    try:
-        conn.row_factory = sqlite3.Row
-        await _set_pragmas(conn, path)
-        await _migrate(conn, path)
-        reader = _open_reader(path)
-        try:
-            yield Database(conn, path, reader)
-        finally:
-            reader.close()
-    finally:
-        await conn.close()
+    @abstractmethod
+    def tag_matches(self, key: str) -> tuple[str, list[Any]]:
+        """A subquery of the ids of articles whose tags contain the word `key`."""
 
-
-def _open_reader(path: Path) -> sqlite3.Connection:
-    """A read-only connection (WAL lets it read while the writer writes)."""
-    reader = sqlite3.connect(path, check_same_thread=False)
-    reader.row_factory = sqlite3.Row
-    reader.execute("PRAGMA query_only = ON")
-    reader.execute("PRAGMA busy_timeout = 5000")
-    return reader
-
-
-async def _set_pragmas(conn: aiosqlite.Connection, path: Path) -> None:
-    try:
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA busy_timeout = 5000")
-    except sqlite3.DatabaseError as error:
-        raise DatabaseError(f"{path}: not a newsbot database ({error})") from None
-
-
-async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
-    known = migrations()
-    newest = known[-1][0] if known else 0
-    if current > newest:
-        raise DatabaseError(
-            f"{path}: the database is at schema version {current}, but this newsbot only knows "
-            f"up to {newest}; it was written by a newer newsbot: upgrade newsbot, or restore a "
-            "backup made by this version")
-    for number, sql in known:
-        if number > current:
-            await conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")

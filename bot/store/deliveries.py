@@ -74,25 +74,25 @@ class DeliveryStore:
         The channel's last digest (or last breaking post) moves to `slot` in the same
         transaction, so a restart neither composes this slot again nor loses the items.
         """
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
                 "INSERT INTO digests (channel_id, slot, title, created, more, more_from) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (digest.channel_id, to_ts(slot), digest.title, to_ts(digest.created),
                  digest.more, json.dumps(digest.more_from)))
-            digest_id = cursor.lastrowid
+            assert row is not None
+            digest_id = int(row[0])
             rows = []
             for position, item in enumerate(digest.items):
                 rows.append((digest.channel_id, item.article.id, digest_id, position, 1))
                 rows.extend((digest.channel_id, article_id, digest_id, position, 0)
                             for article_id in item.also_ids)
-            await conn.executemany(
+            await tx.executemany(
                 "INSERT INTO deliveries (channel_id, article_id, digest_id, position, lead) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
             column = "last_breaking" if breaking else "last_digest"
-            await conn.execute(f"UPDATE channels SET {column} = ? WHERE id = ?",
-                               (to_ts(slot), digest.channel_id))
-        assert digest_id is not None
+            await tx.execute(f"UPDATE channels SET {column} = ? WHERE id = ?",
+                             (to_ts(slot), digest.channel_id))
         return digest_id
 
     async def pending(self) -> list[PendingDigest]:
@@ -119,6 +119,8 @@ class DeliveryStore:
     async def mark_sent(self, digest_id: int, positions: list[int], message_id: str,
                         now: datetime) -> None:
         """Record that the items at these positions went out in one message."""
+        if not positions:  # `IN ()` is SQLite's alone
+            return
         marks = ",".join("?" * len(positions))
         await self._db.execute(
             f"UPDATE deliveries SET message_id = ?, sent = ? WHERE digest_id = ? "

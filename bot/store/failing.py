@@ -15,12 +15,10 @@ class FailingStore:
 
     async def failing_since(self, feed_id: int, *, first: bool, now: datetime) -> datetime:
         """When the feed's current run of failures began; `first` starts a new run now."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE feeds SET failing_since = ? WHERE id = ? AND (? OR failing_since IS NULL)",
                 (to_ts(now), feed_id, first))
-            async with conn.execute("SELECT failing_since FROM feeds WHERE id = ?",
-                                    (feed_id,)) as cursor:
-                row = await cursor.fetchone()
+            row = await tx.fetchone("SELECT failing_since FROM feeds WHERE id = ?", (feed_id,))
         since = from_ts(row[0]) if row is not None else None
         return since or now

@@ -30,25 +30,23 @@ class FeedStore:
 
     async def sync_config_feeds(self, specs: Sequence[FeedSpec]) -> None:
         """Make the config file's feeds present; feeds dropped from the file are removed."""
-        async with self._db.transaction() as conn:
-            await conn.executemany(
+        async with self._db.transaction() as tx:
+            await tx.executemany(
                 "INSERT INTO feeds (url, name, tags, interval_s, full_text, origin) "
                 "VALUES (?, ?, ?, ?, ?, 'config') ON CONFLICT (url) DO UPDATE SET "
                 "name = excluded.name, tags = excluded.tags, interval_s = excluded.interval_s, "
                 "full_text = excluded.full_text, removed = 0",
                 [(s.url, s.name, " ".join(s.tags), s.interval_s, s.full_text) for s in specs])
             urls = [s.url for s in specs]
-            marks = ",".join("?" * len(urls))
-            await conn.execute(
-                f"UPDATE feeds SET removed = 1 WHERE origin = 'config' AND url NOT IN ({marks})",
-                urls)
+            kept = f" AND url NOT IN ({','.join('?' * len(urls))})" if urls else ""
+            await tx.execute(f"UPDATE feeds SET removed = 1 WHERE origin = 'config'{kept}", urls)
 
     async def add_feed(self, spec: FeedSpec, origin: str) -> FeedState:
         """Add (or bring back) a feed from chat; returns it with its state."""
         await self._db.execute(
             "INSERT INTO feeds (url, name, tags, interval_s, origin) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (url) DO UPDATE SET removed = 0, disabled = 0, failures = 0, "
-            "name = CASE WHEN excluded.name != '' THEN excluded.name ELSE name END",
+            "name = CASE WHEN excluded.name != '' THEN excluded.name ELSE feeds.name END",
             (spec.url, spec.name, " ".join(spec.tags), spec.interval_s, origin))
         feed = await self.feed_by_url(spec.url)
         assert feed is not None
@@ -66,7 +64,7 @@ class FeedStore:
     async def active_feeds(self) -> list[FeedState]:
         """Every feed not removed, in a stable order."""
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM feeds WHERE removed = 0 ORDER BY name COLLATE NOCASE, id")
+            f"SELECT {_COLUMNS} FROM feeds WHERE removed = 0 ORDER BY lower(name), id")
         return [_feed(row) for row in rows]
 
     async def due_feeds(self, now: datetime, limit: int = 1000) -> list[FeedState]:

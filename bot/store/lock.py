@@ -1,4 +1,5 @@
-"""One running bot per database: an exclusive lock on `<database>.lock` while `run` lives."""
+"""One running bot per SQLite database: an exclusive lock on `<database>.lock` while `run`
+lives (PostgreSQL serves many processes: no lock)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from bot.store.db import DatabaseError
+from bot.store.postgres.url import PostgresUrl
 
 
 class InstanceLocked(DatabaseError):
@@ -82,7 +84,11 @@ def _holder(fd: int) -> str:
 
 
 @contextlib.asynccontextmanager
-async def run_lock(database: Path) -> AsyncIterator[None]:
-    """instance_lock for an `async with` beside the bot's other resources."""
+async def run_lock(database: Path | PostgresUrl) -> AsyncIterator[None]:
+    """instance_lock for an `async with` beside the bot's other resources; nothing to hold
+    for a PostgreSQL database, which several processes share."""
+    if isinstance(database, PostgresUrl):
+        yield
+        return
     with instance_lock(database):
         yield

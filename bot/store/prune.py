@@ -17,19 +17,16 @@ class PruneStore:
 
     async def prune_articles(self, before: datetime) -> int:
         """Delete articles first seen before `before`, keeping their keys; returns deleted."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO seen_keys (feed_id, dedup_key, seen) "
                 "SELECT feed_id, dedup_key, first_seen FROM articles WHERE first_seen < ? "
                 "ON CONFLICT (feed_id, dedup_key) DO NOTHING", (to_ts(before),))
-            await conn.execute("DELETE FROM digests WHERE done IS NOT NULL AND created < ?",
-                               (to_ts(before),))
-            cursor = await conn.execute("DELETE FROM articles WHERE first_seen < ?",
-                                        (to_ts(before),))
-            return max(cursor.rowcount, 0)
+            await tx.execute("DELETE FROM digests WHERE done IS NOT NULL AND created < ?",
+                             (to_ts(before),))
+            return await tx.execute("DELETE FROM articles WHERE first_seen < ?",
+                                    (to_ts(before),))
 
     async def forget_keys(self, before: datetime) -> int:
         """Drop the dedup memory of articles first seen before `before`; returns dropped."""
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM seen_keys WHERE seen < ?", (to_ts(before),))
-            return max(cursor.rowcount, 0)
+        return await self._db.execute("DELETE FROM seen_keys WHERE seen < ?", (to_ts(before),))

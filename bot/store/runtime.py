@@ -32,7 +32,10 @@ class RuntimeStore:
     async def record_start(self, pid: int, now: datetime) -> None:
         """A bot process started: a fresh row, no rounds yet."""
         await self._db.execute(
-            "INSERT OR REPLACE INTO runtime (id, pid, started, heartbeat) VALUES (1, ?, ?, ?)",
+            "INSERT INTO runtime (id, pid, started, heartbeat) VALUES (1, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, started = excluded.started, "
+            "heartbeat = excluded.heartbeat, last_poll = NULL, last_digest = NULL, "
+            "stopped = NULL",
             (pid, to_ts(now), to_ts(now)))
 
     async def record_beat(self, now: datetime) -> None:

@@ -1,4 +1,5 @@
-"""The store as the rest of the bot sees it: one object per table group, one connection."""
+"""The store as the rest of the bot sees it: one object per table group, on the engine the
+[bot] database setting names (an SQLite file, or a PostgreSQL URL)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 
 from bot.store.articles import ArticleStore
 from bot.store.channels import ChannelStore
-from bot.store.db import Database, open_database
+from bot.store.db import Database
 from bot.store.deliveries import DeliveryStore
 from bot.store.failing import FailingStore
 from bot.store.feeds import FeedStore
 from bot.store.identity import IdentityStore
+from bot.store.postgres.url import PostgresUrl
 from bot.store.prune import PruneStore
 from bot.store.runtime import RuntimeStore
 
@@ -33,10 +35,34 @@ class Store:
     failing: FailingStore
 
 
+# Where the database is: an SQLite file, or a PostgreSQL server and database.
+Location = Path | PostgresUrl
+
+
+def has_database(location: Location) -> bool:
+    """Whether there is a database to read (a server is asked when it is opened)."""
+    return isinstance(location, PostgresUrl) or location.exists()
+
+
 @asynccontextmanager
-async def open_store(path: Path) -> AsyncIterator[Store]:
-    """Open and migrate the database at `path`; close it on exit."""
-    async with open_database(path) as db:
+async def open_database(location: Location) -> AsyncIterator[Database]:
+    """Open and migrate the database with its engine; close it on exit."""
+    if isinstance(location, PostgresUrl):
+        from bot.store.postgres.engine import open_postgres  # asyncpg only when used
+
+        async with open_postgres(location) as db:
+            yield db
+    else:
+        from bot.store.sqlite.engine import open_sqlite
+
+        async with open_sqlite(location) as sqlite_db:
+            yield sqlite_db
+
+
+@asynccontextmanager
+async def open_store(location: Location) -> AsyncIterator[Store]:
+    """Open and migrate the database at `location`; close it on exit."""
+    async with open_database(location) as db:
         yield Store(db=db, feeds=FeedStore(db), articles=ArticleStore(db),
                     channels=ChannelStore(db), deliveries=DeliveryStore(db),
                     pruned=PruneStore(db), runtime=RuntimeStore(db),

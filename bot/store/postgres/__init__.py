@@ -1,0 +1,1 @@
+"""The PostgreSQL engine: a connection pool, tsvector search, many processes."""
