@@ -14,6 +14,7 @@ from bot.store.deliveries import DeliveryStore
 from bot.store.failing import FailingStore
 from bot.store.feeds import FeedStore
 from bot.store.identity import IdentityStore
+from bot.store.leases import LeaseStore
 from bot.store.prune import PruneStore
 from bot.store.runtime import RuntimeStore
 
@@ -31,6 +32,7 @@ class Store:
     runtime: RuntimeStore
     identity: IdentityStore
     failing: FailingStore
+    leases: LeaseStore
 
 
 @asynccontextmanager
@@ -40,4 +42,5 @@ async def open_store(path: Path) -> AsyncIterator[Store]:
         yield Store(db=db, feeds=FeedStore(db), articles=ArticleStore(db),
                     channels=ChannelStore(db), deliveries=DeliveryStore(db),
                     pruned=PruneStore(db), runtime=RuntimeStore(db),
-                    identity=IdentityStore(db), failing=FailingStore(db))
+                    identity=IdentityStore(db), failing=FailingStore(db),
+                    leases=LeaseStore(db))
