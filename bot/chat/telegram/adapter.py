@@ -203,6 +203,10 @@ class TelegramAdapter:
         """`telegram:<chat id>` and `telegram:<chat id>/<topic id>`."""
         return parse_target(channel_id) is not None
 
+    async def owns(self, channel_id: str) -> bool:
+        """Any process may post to any chat: the Bot API has no shards."""
+        return True
+
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         """Post the digest in as many messages as it needs, marking each one sent.
 
