@@ -128,6 +128,7 @@ async def run_bot(config: Config) -> None:
     async with run_lock(config.database), \
             open_core(config, console_fallback=not has_platform(config)) as core, \
             AsyncExitStack() as adapters:
+        await core.store.leases.clear()  # the run lock: the leases left are a dead process's
         console = ConsoleAdapter(core.commands)
         core.digests.add_sender(MeteredSender(console, core.metrics))
         for adapter in chat_adapters(config, core):
@@ -198,7 +199,7 @@ def chat_adapters(config: Config, core: Core) -> list[ChatAdapter]:
 
         adapters.append(TelegramAdapter(
             model.telegram, config.telegram_token.get_secret_value(), core.commands,
-            core.clock,
+            core.clock, leases=core.store.leases,
             webhook_secret=config.telegram_webhook_secret.get_secret_value()))
     for name, section, token in (("discord", model.discord, config.discord_token),
                                  ("telegram", model.telegram, config.telegram_token)):

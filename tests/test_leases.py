@@ -75,6 +75,14 @@ async def test_release_by_another_holder_changes_nothing(two: tuple[Store, Store
     assert await second.leases.holder(NAME, NOW) == "b"
 
 
+async def test_clear_forgets_a_dead_processs_leases(two: tuple[Store, Store]) -> None:
+    """After clear (the one process of a database starting), every lease is free."""
+    first, second = two
+    await first.leases.acquire(NAME, "dead", TTL, NOW)
+    await second.leases.clear()
+    assert await second.leases.acquire(NAME, "b", TTL, NOW)
+
+
 async def test_leases_are_independent_by_name(two: tuple[Store, Store]) -> None:
     """Holding one lease says nothing about another name."""
     first, second = two

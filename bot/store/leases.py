@@ -36,6 +36,11 @@ class LeaseStore:
         await self._db.execute("DELETE FROM leases WHERE name = ? AND holder = ?",
                                (name, holder))
 
+    async def clear(self) -> None:
+        """Forget every lease: only for a process that alone uses the database (SQLite under
+        the run lock), so that leases of one that crashed don't hold it up until they expire."""
+        await self._db.execute("DELETE FROM leases")
+
     async def holder(self, name: str, now: datetime) -> str | None:
         """Who holds the lease now, or None when it is free (never taken, released, expired)."""
         row = await self._db.fetchone(
