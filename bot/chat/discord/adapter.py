@@ -29,6 +29,7 @@ from bot.ports import ChannelGone, Clock, SentCallback
 log = logging.getLogger(__name__)
 PREFIX = "discord:"
 READY_TIMEOUT_S = 30.0
+IDENTIFY_PAUSE_S = 5.0  # discord.py waits this long before identifying each further shard
 CLOSE_TIMEOUT_S = 10.0
 GUILD_READY_TIMEOUT_S = 2.0  # discord.py's default wait for the guilds streamed after READY
 
@@ -111,16 +112,27 @@ class DiscordAdapter:
     async def _wait_ready(self) -> None:
         assert self._task is not None
         ready = asyncio.create_task(self._client.ready.wait())
+        done: set[asyncio.Task[None] | asyncio.Task[bool]] = set()
+        waited = 0.0
         try:
-            done, _ = await asyncio.wait({self._task, ready}, timeout=READY_TIMEOUT_S,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            while not done and (left := self._ready_within() - waited) > 0:
+                done, _ = await asyncio.wait({self._task, ready}, timeout=left,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                waited += left
         finally:
             ready.cancel()
         if self._task in done:
             raise PlatformError(f"discord: login failed: {_reason(self._task)}")
         if not done:
-            raise PlatformError(f"discord: not ready after {READY_TIMEOUT_S:.0f} s "
+            raise PlatformError(f"discord: not ready after {waited:.0f} s "
                                 f"({self._settings.gateway_url})")
+
+    def _ready_within(self) -> float:
+        """READY_TIMEOUT_S, plus discord.py's pause before identifying each further shard of
+        this process (how many is known once logged in)."""
+        ids = self._client.shard_ids
+        count = len(ids) if ids is not None else self._client.shard_count or 1
+        return READY_TIMEOUT_S + IDENTIFY_PAUSE_S * (count - 1)
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         trace: TracebackType | None) -> None:
