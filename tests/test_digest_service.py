@@ -130,6 +130,14 @@ async def test_outbox_of_another_process_is_left_to_it(rig: Rig) -> None:
     assert await rig.service(CHANNEL, RecordingSender()).deliver_pending() == 1
 
 
+async def test_notice_goes_out_from_a_process_not_owning_the_channel(rig: Rig) -> None:
+    """A notice (a feed failing in the poll of this process) is posted whoever owns the
+    channel: only this process knows of it."""
+    elsewhere = RecordingSender(owner=False)
+    assert await rig.service(CHANNEL, elsewhere).notify("console", "The feed failed.") == 1
+    assert elsewhere.titles == ["The feed failed."]
+
+
 async def test_first_digest_never_floods(rig: Rig) -> None:
     """A new channel's first digest holds at most max_items of 500 stories."""
     sender = RecordingSender()

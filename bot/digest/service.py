@@ -80,11 +80,12 @@ class DigestService:
                 found.append(DueDigest(channel, slot))
         return sorted(found, key=lambda d: (d.slot, d.channel.id))
 
-    async def _sender(self, channel_id: str) -> Sender | None:
-        """The platform that posts to this channel, when this process owns the channel and
-        the channel is not paused."""
+    async def _sender(self, channel_id: str, *, owned: bool = True) -> Sender | None:
+        """The platform that posts to this channel unless it is paused; with `owned`, only
+        when this process owns the channel (each digest goes out from one process, while a
+        notice goes out from the process that has the news)."""
         sender = next((s for s in self._senders if s.handles(channel_id)), None)
-        if sender is None or not await sender.owns(channel_id):
+        if sender is None or (owned and not await sender.owns(channel_id)):
             return None
         return None if await self._store.channels.paused_reason(channel_id) else sender
 
@@ -247,8 +248,9 @@ class DigestService:
         return told
 
     async def notify(self, channel_id: str, text: str) -> int:
-        """Post a one-line notice (a digest title without stories); 1 if it went out."""
-        sender = await self._sender(channel_id)
+        """Post a one-line notice (a digest title without stories); 1 if it went out. Any
+        process may: notices come from one process's event (a feed it polled failing)."""
+        sender = await self._sender(channel_id, owned=False)
         if sender is None:
             return 0
 
