@@ -39,6 +39,7 @@ from bot.monitor import HEARTBEAT_S, Monitor
 from bot.ports import Clock
 from bot.records import open_records, utc_now
 from bot.store.lock import run_lock
+from bot.store.postgres.url import PostgresUrl
 from bot.store.store import Store
 from bot.web.links import Links
 
@@ -140,6 +141,8 @@ async def run_bot(config: Config) -> None:
     async with run_lock(config.database), \
             open_core(config, console_fallback=not has_platform(config)) as core, \
             AsyncExitStack() as adapters:
+        if not isinstance(config.database, PostgresUrl):  # alone under the SQLite run lock,
+            await core.store.leases.clear()  # the leases left are a dead process's
         console = ConsoleAdapter(core.commands)
         core.digests.add_sender(MeteredSender(console, core.metrics))
         if config.model.web is not None:  # before chat: its links work once /publish answers
@@ -248,7 +251,7 @@ def chat_adapters(config: Config, core: Core) -> list[ChatAdapter]:
 
         adapters.append(TelegramAdapter(
             model.telegram, config.telegram_token.get_secret_value(), core.commands,
-            core.clock,
+            core.clock, leases=core.store.leases,
             webhook_secret=config.telegram_webhook_secret.get_secret_value()))
     for name, section, token in (("discord", model.discord, config.discord_token),
                                  ("telegram", model.telegram, config.telegram_token)):

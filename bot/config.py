@@ -32,6 +32,8 @@ _CHANNEL_ID = re.compile(r"console|discord:\d{1,20}|telegram:-?\d{1,20}(/\d{1,20
 _HOST = re.compile(r"[A-Za-z0-9.:-]{1,253}")  # a name, an IPv4 or an IPv6 address
 # Telegram's rule for a webhook's secret token (sent back in X-Telegram-Bot-Api-Secret-Token).
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SHARD_PART = re.compile(r"(\d{1,5})(?:\s*-\s*(\d{1,5}))?")
+MAX_SHARDS = 65536
 MAX_CONFIG_BYTES = 1024 * 1024  # a config of thousands of feeds is a few hundred KiB
 MAX_KEY_PARTS = 32
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')[ \t]*\.[ \t]*"""  # `a.`, `"b" .`
@@ -198,15 +200,58 @@ class FetchSection(_Section):
     user_agent: str = "newsbot/0.1 (RSS digest bot)"
 
 
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """`"0-3"`, `"4,5,7"` or `"0-1,6"` -> the shard ids, sorted; ValueError saying why not."""
+    ids: set[int] = set()
+    for part in text.split(","):
+        if not (match := _SHARD_PART.fullmatch(part.strip())):
+            raise ValueError(f'"{_cut(text)}" is not a list of shard ids (use e.g. "0-3" or '
+                             '"0,2,5")')
+        low, high = int(match.group(1)), int(match.group(2) or match.group(1))
+        if high < low:
+            raise ValueError(f'"{part.strip()}" is an empty range (write the lower id first)')
+        ids.update(range(low, high + 1))
+    return tuple(sorted(ids))
+
+
 class DiscordSection(_Section):
     api_base_url: HttpUrl = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"
+    shards: str = ""  # "" = every shard of shard_count
+    shard_count: int | None = Field(default=None, ge=1, le=MAX_SHARDS)
+
+    @property
+    def shard_ids(self) -> tuple[int, ...] | None:
+        """The shards this process runs; None = every shard (discord.py's automatic count
+        when shard_count is unset too)."""
+        if not self.shards.strip():
+            return None if self.shard_count is None else tuple(range(self.shard_count))
+        return parse_shard_ids(self.shards)
+
+    @model_validator(mode="after")
+    def _check_shards(self) -> DiscordSection:
+        if not self.shards.strip():
+            return self
+        try:
+            ids = parse_shard_ids(self.shards)
+        except ValueError as error:
+            raise _KeyError("discord.shards", str(error)) from None
+        if self.shard_count is None:
+            raise _KeyError("discord.shards", "needs shard_count, the total number of shards "
+                            "of every process together")
+        if ids[-1] >= self.shard_count:
+            raise _KeyError("discord.shards", f"shard {ids[-1]} does not exist: with "
+                            f"shard_count = {self.shard_count} the ids are 0 to "
+                            f"{self.shard_count - 1}")
+        return self
 
 
 class TelegramSection(_Section):
     api_base_url: HttpUrl = "https://api.telegram.org/bot"
     webhook_url: Annotated[str, AfterValidator(_check_webhook_url)] = ""  # "" = long polling
     webhook_listen: Annotated[str, AfterValidator(_check_listen)] = "0.0.0.0:8443"
+    # long polling: how long the poller's lease lasts unless renewed (every third of it)
+    poller_lease: Annotated[Duration, Field(ge=3, le=3600)] = 30
 
     @property
     def listen_address(self) -> tuple[str, int]:

@@ -75,6 +75,10 @@ class MeteredSender:
         """As the wrapped sender."""
         return self._inner.handles(channel_id)
 
+    async def owns(self, channel_id: str) -> bool:
+        """As the wrapped sender."""
+        return await self._inner.owns(channel_id)
+
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         """Send through the wrapped sender; count sent, gone or failed."""
         outcome = "failed"

@@ -1,6 +1,6 @@
 """The interfaces between the core and its edges: a clock, and a chat platform that posts
-digests. Defined here, apart from any implementation, so that adapters, metrics and tests
-import them without pulling in the digest service."""
+digests to the channels it owns. Defined here, apart from any implementation, so that
+adapters, metrics and tests import them without pulling in the digest service."""
 
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ class Sender(Protocol):
 
     def handles(self, channel_id: str) -> bool:
         """Whether channel ids of this form belong to this platform."""
+
+    async def owns(self, channel_id: str) -> bool:
+        """Whether this process posts to this channel (one of `handles`'). Where several
+        processes share one database, each channel is owned by exactly one of them (Discord:
+        the process running the shard of the channel's server); one process owns them all."""
 
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         """Post a digest; call `sent(item_indices, message_id)` after each message.

@@ -159,6 +159,14 @@ def test_environment_password_wins_over_the_url(write_config: Callable[[str], Pa
     ('[[feeds]]\nurl = "https://a.example/rss"\n[[feeds]]\nurl = "https://a.example/rss"\n',
      'feeds[1].url: "https://a.example/rss" appears twice'),
     ("[bot\n", "not valid TOML"),
+    ('[discord]\nshards = "0-3"\n', "discord.shards: needs shard_count"),
+    ('[discord]\nshards = "2-4"\nshard_count = 4\n',
+     "discord.shards: shard 4 does not exist: with shard_count = 4 the ids are 0 to 3"),
+    ('[discord]\nshards = "3-1"\nshard_count = 4\n', 'discord.shards: "3-1" is an empty range'),
+    ('[discord]\nshards = "first"\nshard_count = 4\n',
+     'discord.shards: "first" is not a list of shard ids'),
+    ("[discord]\nshard_count = 0\n", "discord.shard_count: input should be greater than"),
+    ('[telegram]\npoller_lease = "1s"\n', "telegram.poller_lease: input should be greater"),
 ])
 def test_mistakes_name_the_key_and_reason(write_config: Callable[[str], Path], text: str,
                                           message: str) -> None:
@@ -182,6 +190,20 @@ def test_cli_reports_a_bad_config_in_one_line_with_exit_2(
     assert done.stderr.strip().splitlines() == [
         f'newsbot: {path}: channels[0].digest: "25:00" is not a time of day '
         "(use HH:MM, 00:00 to 23:59)"]
+
+
+@pytest.mark.parametrize(("text", "ids"), [
+    ("[discord]\n", None),
+    ("[discord]\nshard_count = 3\n", (0, 1, 2)),
+    ('[discord]\nshards = "0-3"\nshard_count = 8\n', (0, 1, 2, 3)),
+    ('[discord]\nshards = "6, 0-1,4"\nshard_count = 8\n', (0, 1, 4, 6)),
+])
+def test_discord_shards_are_ranges_and_lists(write_config: Callable[[str], Path], text: str,
+                                             ids: tuple[int, ...] | None) -> None:
+    """`shards` takes ranges and comma lists; shard_count alone means every shard; neither
+    means discord.py's own count (None)."""
+    config = load_config(write_config(text), environ={})
+    assert config.model.discord is not None and config.model.discord.shard_ids == ids
 
 
 def test_missing_config_file_is_one_line(tmp_path: Path) -> None:

@@ -29,9 +29,13 @@ class RecordingSender:
     gone: bool = False
     refuse: str = ""  # the reason it refuses every digest with stories, for good
     refused: int = 0  # how many digests it refused
+    owner: bool = True  # False: another process posts to the channel
 
     def handles(self, channel_id: str) -> bool:
         return channel_id == "console"
+
+    async def owns(self, channel_id: str) -> bool:
+        return self.owner
 
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         if self.gone:
@@ -99,6 +103,38 @@ async def test_due_digest_is_posted_once(rig: Rig) -> None:
     assert await service.run_due() == 1
     assert await service.run_due() == 0
     assert len(sender.sent_ids) == 3
+
+
+async def test_channel_of_another_process_is_left_to_it(rig: Rig) -> None:
+    """A due channel this process does not own gets no digest here, not even in the
+    outbox; the owning process posts it."""
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(3)
+    elsewhere = RecordingSender(owner=False)
+    assert await rig.service(CHANNEL, elsewhere).run_due() == 0
+    assert elsewhere.titles == [] and await rig.store.deliveries.pending() == []
+    owner = RecordingSender()
+    assert await rig.service(CHANNEL, owner).run_due() == 1
+    assert len(owner.sent_ids) == 3
+
+
+async def test_outbox_of_another_process_is_left_to_it(rig: Rig) -> None:
+    """A digest left in the outbox is resent only by the process owning its channel."""
+    await rig.store.channels.ensure("console", NOW - timedelta(hours=7))
+    await rig.add(2)
+    await rig.service(CHANNEL, RecordingSender(crash_before_mark=1)).run_due()
+    elsewhere = RecordingSender(owner=False)
+    assert await rig.service(CHANNEL, elsewhere).deliver_pending() == 0
+    assert elsewhere.messages == [] and len(await rig.store.deliveries.pending()) == 1
+    assert await rig.service(CHANNEL, RecordingSender()).deliver_pending() == 1
+
+
+async def test_notice_goes_out_from_a_process_not_owning_the_channel(rig: Rig) -> None:
+    """A notice (a feed failing in the poll of this process) is posted whoever owns the
+    channel: only this process knows of it."""
+    elsewhere = RecordingSender(owner=False)
+    assert await rig.service(CHANNEL, elsewhere).notify("console", "The feed failed.") == 1
+    assert elsewhere.titles == ["The feed failed."]
 
 
 async def test_first_digest_never_floods(rig: Rig) -> None:

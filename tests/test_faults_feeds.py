@@ -40,6 +40,10 @@ class Notices:
         """Every Discord channel."""
         return channel_id.startswith("discord:")
 
+    async def owns(self, channel_id: str) -> bool:
+        """Every channel it handles (one process)."""
+        return True
+
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         """Record the title of what was posted."""
         self.posted.append((channel_id, digest.title))

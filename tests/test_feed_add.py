@@ -274,8 +274,8 @@ async def test_telegram_private_chats_share_the_budget(
         config = load_config(path, {"TELEGRAM_TOKEN": fake.token})
         assert config.model.telegram is not None
         async with open_core(config) as core, TelegramAdapter(
-                config.model.telegram, fake.token, core.commands, utc_now, limits=FAST,
-                poll_timeout=QUICK_POLL):
+                config.model.telegram, fake.token, core.commands, utc_now,
+                leases=core.store.leases, limits=FAST, poll_timeout=QUICK_POLL):
             first = await ask(world, fake.add_private_chat(eve), eve,
                               f"/feed add {feed_server.url('eve.xml')}")
             second = await ask(world, fake.add_private_chat(mallory), mallory,

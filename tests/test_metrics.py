@@ -45,6 +45,10 @@ class GoneSender:
         """Every channel."""
         return True
 
+    async def owns(self, channel_id: str) -> bool:
+        """Every channel (one process)."""
+        return True
+
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         """Always refuse."""
         raise ChannelGone("deleted")

@@ -127,7 +127,7 @@ async def telegram(feed_server: FeedServer, write_config: Callable[[str], Path],
         assert config.model.telegram is not None
         settings = config.model.telegram
         async with open_core(config) as core, TelegramAdapter(
-                settings, fake.token, core.commands, utc_now,
+                settings, fake.token, core.commands, utc_now, leases=core.store.leases,
                 limits=NO_FLOOD, poll_timeout=timedelta(seconds=1)):
             yield Telegram(fake, group, admin, reader, core)
 

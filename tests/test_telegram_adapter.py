@@ -96,7 +96,7 @@ def open_bot(world: World, write_config: Callable[[str], Path]) -> OpenBot:
         async with open_core(config) as core:
             await add_stories(core, stories)
             adapter = TelegramAdapter(config.model.telegram, world.fake.token, core.commands,
-                                      lambda: NOW, limits=limits,
+                                      lambda: NOW, leases=core.store.leases, limits=limits,
                                       retries=retries, poll_timeout=QUICK_POLL)
             async with adapter:
                 core.digests.add_sender(adapter)
@@ -402,7 +402,8 @@ async def test_bad_token_is_a_platform_error(world: World, tmp_path: Path) -> No
     """A token Telegram refuses stops the start with a one-line PlatformError."""
     settings = TelegramSection(api_base_url=world.fake.base_url)
     async with open_core(load_config_for(world.fake, tmp_path)) as core:
-        adapter = TelegramAdapter(settings, "42:wrong", core.commands, lambda: NOW)
+        adapter = TelegramAdapter(settings, "42:wrong", core.commands, lambda: NOW,
+                                  leases=core.store.leases)
         with pytest.raises(PlatformError, match="token was refused"):
             async with adapter:
                 pass

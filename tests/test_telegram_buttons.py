@@ -64,7 +64,7 @@ def open_bot(fake: FakeTelegram, write_config: Callable[[str], Path]) -> OpenBot
         async with open_core(config) as core:
             await add_stories(core, STORY_COUNT)
             async with TelegramAdapter(config.model.telegram, fake.token, core.commands,
-                                       lambda: NOW, limits=FAST,
+                                       lambda: NOW, leases=core.store.leases, limits=FAST,
                                        poll_timeout=QUICK_POLL):
                 yield fake
 

@@ -60,7 +60,7 @@ def open_bot(write_config: Callable[[str], Path]) -> OpenBot:
         async with open_core(config) as core:
             await add_stories(core, len(STORIES))
             async with TelegramAdapter(config.model.telegram, fake.token, core.commands,
-                                       lambda: NOW, limits=FAST,
+                                       lambda: NOW, leases=core.store.leases, limits=FAST,
                                        webhook_secret=webhook_secret):
                 yield fake
 

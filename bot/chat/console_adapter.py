@@ -31,6 +31,10 @@ class ConsoleAdapter:
         """Only the channel called "console"."""
         return channel_id == CONSOLE_CHANNEL
 
+    async def owns(self, channel_id: str) -> bool:
+        """Each process has its own terminal."""
+        return True
+
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         """Print the digest as one message."""
         self.print(render_plain(digest))

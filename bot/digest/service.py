@@ -76,13 +76,18 @@ class DigestService:
             except ScheduleError as error:
                 log.warning("channel %s: bad schedule: %s", channel.id, error)
                 continue
-            if slot is not None and await self._is_deliverable(channel.id):
+            if slot is not None and await self._sender(channel.id) is not None:
                 found.append(DueDigest(channel, slot))
         return sorted(found, key=lambda d: (d.slot, d.channel.id))
 
-    async def _is_deliverable(self, channel_id: str) -> bool:
-        has_sender = any(sender.handles(channel_id) for sender in self._senders)
-        return has_sender and not await self._store.channels.paused_reason(channel_id)
+    async def _sender(self, channel_id: str, *, owned: bool = True) -> Sender | None:
+        """The platform that posts to this channel unless it is paused; with `owned`, only
+        when this process owns the channel (each digest goes out from one process, while a
+        notice goes out from the process that has the news)."""
+        sender = next((s for s in self._senders if s.handles(channel_id)), None)
+        if sender is None or (owned and not await sender.owns(channel_id)):
+            return None
+        return None if await self._store.channels.paused_reason(channel_id) else sender
 
     async def compose(self, channel: Channel, now: datetime) -> Digest:
         """The channel's next digest as it would be now (nothing is recorded)."""
@@ -148,7 +153,7 @@ class DigestService:
             last = await self._store.channels.last_breaking(channel.id)
             if breaking is None or (last and now - last < BREAKING_GAP):
                 continue
-            if not await self._is_deliverable(channel.id):
+            if await self._sender(channel.id) is None:
                 continue
             since = last or await self._store.channels.created(channel.id)
             found = await self._store.articles.undelivered(
@@ -177,6 +182,8 @@ class DigestService:
         """Send what the outbox still holds (after a crash, restart or platform error)."""
         sent = 0
         for pending in await self._store.deliveries.pending():
+            if await self._sender(pending.channel_id) is None:
+                continue  # another process's channel, or paused
             digest = await self._rebuild(pending)
             sent += await self._deliver(pending.id, digest,
                                         tuple(item.position for item in pending.items))
@@ -192,8 +199,8 @@ class DigestService:
                       more_from=pending.more_from, timezone=channel.timezone)
 
     async def _deliver(self, digest_id: int, digest: Digest, positions: tuple[int, ...]) -> int:
-        sender = next((s for s in self._senders if s.handles(digest.channel_id)), None)
-        if sender is None or await self._store.channels.paused_reason(digest.channel_id):
+        sender = await self._sender(digest.channel_id)
+        if sender is None:
             return 0
 
         async def sent(indices: Sequence[int], message_id: str) -> None:
@@ -241,9 +248,10 @@ class DigestService:
         return told
 
     async def notify(self, channel_id: str, text: str) -> int:
-        """Post a one-line notice (a digest title without stories); 1 if it went out."""
-        sender = next((s for s in self._senders if s.handles(channel_id)), None)
-        if sender is None or await self._store.channels.paused_reason(channel_id):
+        """Post a one-line notice (a digest title without stories); 1 if it went out. Any
+        process may: notices come from one process's event (a feed it polled failing)."""
+        sender = await self._sender(channel_id, owned=False)
+        if sender is None:
             return 0
 
         async def sent(indices: Sequence[int], message_id: str) -> None:

@@ -15,6 +15,7 @@ from bot.store.deliveries import DeliveryStore
 from bot.store.failing import FailingStore
 from bot.store.feeds import FeedStore
 from bot.store.identity import IdentityStore
+from bot.store.leases import LeaseStore
 from bot.store.postgres.url import PostgresUrl
 from bot.store.prune import PruneStore
 from bot.store.runtime import RuntimeStore
@@ -33,6 +34,7 @@ class Store:
     runtime: RuntimeStore
     identity: IdentityStore
     failing: FailingStore
+    leases: LeaseStore
 
 
 # Where the database is: an SQLite file, or a PostgreSQL server and database.
@@ -66,4 +68,5 @@ async def open_store(location: Location) -> AsyncIterator[Store]:
         yield Store(db=db, feeds=FeedStore(db), articles=ArticleStore(db),
                     channels=ChannelStore(db), deliveries=DeliveryStore(db),
                     pruned=PruneStore(db), runtime=RuntimeStore(db),
-                    identity=IdentityStore(db), failing=FailingStore(db))
+                    identity=IdentityStore(db), failing=FailingStore(db),
+                    leases=LeaseStore(db))

@@ -33,13 +33,22 @@ class WorldBuilders:
     state: DiscordState
     gateway: FakeGateway
 
-    def add_guild(self, name: str = "Test Guild", *, bot_permissions: int | None = None) -> Guild:
+    def add_guild(
+        self,
+        name: str = "Test Guild",
+        *,
+        bot_permissions: int | None = None,
+        shard: tuple[int, int] | None = None,
+    ) -> Guild:
         """A guild with @everyone (default permissions), an owner and the bot as member.
 
-        ``bot_permissions`` adds a role for the bot granting exactly those extra bits.
+        ``bot_permissions`` adds a role for the bot granting exactly those extra bits;
+        ``shard`` = (shard id, shard count) picks an id that Discord routes to that shard.
         """
         owner = User(self.state.snowflakes.next(), f"{name}-owner".replace(" ", "_"))
-        guild = Guild(self.state.snowflakes.next(), name, owner.id)
+        snowflakes = self.state.snowflakes
+        guild_id = snowflakes.next() if shard is None else snowflakes.on_shard(*shard)
+        guild = Guild(guild_id, name, owner.id)
         guild.roles[guild.id] = Role(guild.id, "@everyone", DEFAULT_EVERYONE)
         guild.members[owner.id] = Member(owner)
         guild.members[self.state.bot.id] = Member(self.state.bot)

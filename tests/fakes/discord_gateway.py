@@ -3,6 +3,11 @@
 Supports HELLO, IDENTIFY (token, intents, privileged intents, shards), heartbeats,
 READY + GUILD_CREATE, RESUME with replay of missed dispatches, INVALID_SESSION,
 RECONNECT, guild member chunk requests and server-side drops.
+
+Sharding as Discord does it: a session that IDENTIFYs with ``shard: [id, count]`` gets READY
+and GUILD_CREATE for the guilds with ``(guild_id >> 22) % count == id`` only, and every
+dispatch carrying a ``guild_id`` (INTERACTION_CREATE, MESSAGE_CREATE, CHANNEL_UPDATE, ...)
+goes to the sessions of that guild's shard alone.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ INTENT_GUILDS, INTENT_MEMBERS, INTENT_GUILD_MESSAGES = 1 << 0, 1 << 1, 1 << 9
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 #: Close codes after which Discord (and discord.py) treat the session as finished.
 _CLIENT_FINAL_CLOSES = frozenset({1000, 1001})
+
+
+def holds_guild(session: GatewaySession, guild_id: int) -> bool:
+    """Whether Discord routes this guild's events to the session's shard."""
+    shard_id, count = session.shard
+    return (guild_id >> 22) % count == shard_id
 
 
 class GatewayClose(Exception):
@@ -174,8 +185,7 @@ class FakeGateway:
 
     def _shard_guilds(self, session: GatewaySession) -> list[Guild]:
         """Guilds this session's shard receives ((guild_id >> 22) % shard_count)."""
-        shard_id, count = session.shard
-        return [g for g in self.state.guilds.values() if (g.id >> 22) % count == shard_id]
+        return [g for g in self.state.guilds.values() if holds_guild(session, g.id)]
 
     def _ready_payload(self, session: GatewaySession, guilds: list[Guild]) -> JSON:
         """READY as Discord sends it (guilds unavailable until their GUILD_CREATE)."""
@@ -252,12 +262,20 @@ class FakeGateway:
             await self._send(session.ws, frame)
 
     async def dispatch(self, event: str, data: Any, *, intent: int = 0) -> int:
-        """Send an event to every live session whose intents include ``intent``.
+        """Send an event to every live session whose intents include ``intent`` (and, for an
+        event of one guild, whose shard holds that guild).
 
         Sessions that are momentarily disconnected get it on RESUME. Returns how many
         sessions received it.
         """
-        targets = [s for s in self.sessions.values() if s.alive and s.intents & intent == intent]
+        guild = data.get("guild_id") if isinstance(data, dict) else None
+        targets = [
+            s
+            for s in self.sessions.values()
+            if s.alive
+            and s.intents & intent == intent
+            and (guild is None or holds_guild(s, int(guild)))
+        ]
         for session in targets:
             await self._dispatch_to(session, event, data)
         return len(targets)

@@ -18,7 +18,7 @@ async def get_gateway(core: RestCore, call: Call) -> Reply:
     body: JSON = {"url": core.gateway.url}
     if call.path.endswith("/bot"):
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        body |= {"shards": 1, "session_start_limit": limit}
+        body |= {"shards": core.state.recommended_shards, "session_start_limit": limit}
     return Reply(body=body)
 
 

@@ -52,11 +52,17 @@ class FakeDiscord(WorldBuilders, SlashCommands):
         bot_name: str = "newsbot",
         heartbeat_interval_ms: int = 41_250,
         privileged_intents: int = 0,
+        recommended_shards: int = 1,
     ) -> None:
         snowflakes = Snowflakes()
         bot = User(snowflakes.next(), bot_name, bot=True)
         self.state = DiscordState(
-            token, bot, bot.id, snowflakes, privileged_intents=privileged_intents
+            token,
+            bot,
+            bot.id,
+            snowflakes,
+            privileged_intents=privileged_intents,
+            recommended_shards=recommended_shards,
         )
         self.changed = asyncio.Condition()
         self.gateway = FakeGateway(self.state, self.changed, heartbeat_interval_ms)

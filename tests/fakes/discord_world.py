@@ -33,6 +33,13 @@ class Snowflakes:
         ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
         return (ms << 22) | (next(self._counter) & 0x3FFFFF)
 
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A fresh snowflake that, as a guild id, Discord puts on this shard
+        ((id >> 22) % shard_count == shard_id): the time part is moved back a few ms."""
+        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        ms -= (ms - shard_id) % shard_count
+        return (ms << 22) | (next(self._counter) & 0x3FFFFF)
+
 
 def iso_now() -> str:
     """Current UTC time in Discord's ISO-8601 form."""
@@ -239,6 +246,8 @@ class DiscordState:
     #: GUILD_PRESENCES 1<<8, MESSAGE_CONTENT 1<<15); others are refused with 4014.
     privileged_intents: int = 0
     application_flags: int = 0
+    #: The shard count GET /gateway/bot recommends.
+    recommended_shards: int = 1
 
     def find_channel(self, channel_id: int) -> tuple[Guild, Channel] | None:
         """The guild and channel (or thread) with this id, if any."""

@@ -25,15 +25,16 @@ APOLOGY = Reply(text="Sorry, something went wrong; the error has been logged.", 
 def caller_of(interaction: Interaction) -> Caller:
     """The platform-neutral Caller: thread or channel id, user id, moderator at run time."""
     perms = interaction.permissions
-    is_moderator = interaction.guild is None or perms.manage_guild or perms.manage_channels
+    private = interaction.guild_id is None  # by id: a server missing from the cache is no DM
+    is_moderator = private or perms.manage_guild or perms.manage_channels
     return Caller(channel_id=f"discord:{interaction.channel_id}",
                   user_id=f"discord:{interaction.user.id}", is_moderator=is_moderator,
-                  is_private=interaction.guild is None)
+                  is_private=private)
 
 
 def missing_permissions(interaction: Interaction) -> list[str]:
     """What the bot lacks to post digests where this command was run."""
-    if interaction.guild is None:
+    if interaction.guild_id is None:
         return []
     perms = interaction.app_permissions
     wanted = [("View Channel", perms.view_channel), _send_permission(interaction),

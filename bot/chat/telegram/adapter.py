@@ -6,6 +6,7 @@ import logging
 import secrets
 import socket
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -31,6 +32,7 @@ from telegram.ext import (
 
 from bot.chat.adapter import PlatformError
 from bot.chat.commands import Commands
+from bot.chat.leased_job import LeasedJob
 from bot.chat.request import UserError
 from bot.chat.telegram.access import Access, Admins, message_target
 from bot.chat.telegram.buttons import Buttons
@@ -48,11 +50,13 @@ from bot.chat.telegram.send import Poster, Target, gone_reason, parse_target, re
 from bot.config import TelegramSection
 from bot.model import Digest, Reply
 from bot.ports import ChannelGone, Clock, MessageRefused, SentCallback
+from bot.store.leases import LeaseStore
 
 log = logging.getLogger(__name__)
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 CONCURRENT_UPDATES = 8  # a slow command (a feed's first fetch) doesn't hold up other chats
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+POLLER_LEASE = "telegram-poller"  # Telegram allows one long poll per bot token at a time
 TARGETABLE = ("digest", "status")  # public commands that take a named chat in private chats
 DESCRIPTIONS = {
     "latest": "The newest stories, optionally with one tag",
@@ -92,17 +96,23 @@ def probe_listen(host: str, port: int) -> None:
 class TelegramAdapter:
     """Takes commands and button presses from Telegram; posts digests to chats and topics.
 
-    Updates come by long polling, or by webhook when `webhook_url` is set.
+    Updates come by long polling, or by webhook when `webhook_url` is set. Of several
+    processes sharing the database, the one holding the poller lease polls; every process
+    sends, and with a webhook every process takes the updates posted to it.
     """
 
     def __init__(self, settings: TelegramSection, token: str, commands: Commands,
-                 clock: Clock, *,
+                 clock: Clock, *, leases: LeaseStore,
                  limits: FloodLimits = TELEGRAM_FLOOD_LIMITS,
                  retries: FloodRetries = TELEGRAM_FLOOD_RETRIES,
                  poll_timeout: timedelta = timedelta(seconds=10),
                  webhook_secret: str = "") -> None:
         self._settings = settings
         self._commands = commands
+        self._leases = leases
+        self._clock = clock
+        self._updates = AsyncExitStack()
+        self._poller: LeasedJob | None = None
         self._poll_timeout = poll_timeout
         # Without a configured secret, a new random one each start: setWebhook hands it to
         # Telegram then, and nothing else needs to know it.
@@ -130,6 +140,7 @@ class TelegramAdapter:
             await self._app.start()
             await self._start_updates()
         except (TelegramError, OSError) as error:
+            await self._updates.aclose()
             if self._app.running:
                 await self._app.stop()
             await self._app.shutdown()
@@ -146,20 +157,35 @@ class TelegramAdapter:
             raise PlatformError(f"telegram: can't listen on {self._settings.webhook_listen} "
                                 f"for the webhook: {error.strerror or error}") from error
 
+    @property
+    def polling(self) -> bool:
+        """Whether this process takes the updates by long polling now (it holds the lease)."""
+        return self._poller is not None and self._poller.running
+
     async def _start_updates(self) -> None:
-        """Long polling, or a webhook server when a public URL is configured."""
+        """Long polling while this process holds the poller lease, or a webhook server when
+        a public URL is configured."""
         updater = self._app.updater
         assert updater is not None
         url = self._settings.webhook_url
         if not url:
-            await updater.start_polling(timeout=self._poll_timeout,
-                                        allowed_updates=ALLOWED_UPDATES)
+            self._poller = await self._updates.enter_async_context(LeasedJob(
+                self._leases, POLLER_LEASE, timedelta(seconds=self._settings.poller_lease),
+                self._clock, self._start_polling, updater.stop))
+            if not self._poller.running:
+                log.info("telegram: another process polls for updates; this one sends, and "
+                         "polls if that one stops")
             return
         host, port = self._settings.listen_address
         await updater.start_webhook(
             listen=host, port=port, url_path=urlsplit(url).path, webhook_url=url,
             secret_token=self._webhook_secret, allowed_updates=ALLOWED_UPDATES)
         log.info("telegram: taking updates by webhook on %s", self._settings.webhook_listen)
+
+    async def _start_polling(self) -> None:
+        updater = self._app.updater
+        assert updater is not None
+        await updater.start_polling(timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES)
 
     async def _initialize(self) -> None:
         try:
@@ -175,7 +201,9 @@ class TelegramAdapter:
 
     async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
                         trace: TracebackType | None) -> None:
-        """Stop polling, let running commands finish, then close the connection."""
+        """Stop polling (letting the poller lease go), let running commands finish, then
+        close the connection."""
+        await self._updates.aclose()
         updater = self._app.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -203,6 +231,10 @@ class TelegramAdapter:
     def handles(self, channel_id: str) -> bool:
         """`telegram:<chat id>` and `telegram:<chat id>/<topic id>`."""
         return parse_target(channel_id) is not None
+
+    async def owns(self, channel_id: str) -> bool:
+        """Any process may post to any chat: the Bot API has no shards."""
+        return True
 
     async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
         """Post the digest in as many messages as it needs, marking each one sent.
