@@ -2,11 +2,11 @@
 article joins.
 
 Each pair is judged on meaning (the cosine of the story vectors), on the names, figures and
-rare words both mention (weighted anchor overlap) and on time apart, combined by a logistic
-model fitted on the tuning half of tests/eval (see tests/eval/README.md). An article joins the
-story it matches best, unless that story already has an article from the same outlet or the
-article matches only one member of a larger story and not the rest (no chaining two events
-through a third).
+rare words both mention (weighted anchor overlap), on the plain words of headline and lede
+both use and on time apart, combined by a logistic model fitted on the tuning half of
+tests/eval (tests/eval/tune.py). An article joins the story it matches best, unless that
+story already has an article from the same outlet or the article matches only one member of
+a larger story and not the rest (no chaining two events through a third).
 """
 
 from __future__ import annotations
