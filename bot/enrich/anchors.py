@@ -73,7 +73,7 @@ def plain_words(title: str, text: str, lang: Language) -> tuple[Anchor, ...]:
     if not lang.known:
         return ()
     weights: dict[str, float] = {}
-    for word in _PLAIN_WORD.findall(f"{title} {text[:LEDE_CHARS]}"):
+    for word in set(_PLAIN_WORD.findall(f"{title} {text[:LEDE_CHARS]}")):
         if not word.islower() or word in lang.stopwords:
             continue
         weight = round(_COMMON - lang.zipf(word), 2)
