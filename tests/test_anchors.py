@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.enrich.anchors import decode, encode, overlap, query_anchors, story_anchors
+from bot.enrich.anchors import (
+    decode,
+    decode_plain,
+    encode,
+    overlap,
+    plain_words,
+    query_anchors,
+    shared_plain,
+    story_anchors,
+)
 from bot.enrich.language import language
 from bot.enrich.names import story_names
 
@@ -115,3 +124,36 @@ def test_query_words_become_anchors_without_capitals() -> None:
     """A lowercase query still names things: "ishiba nato tariffs"."""
     found = query_anchors("ishiba nato tariffs", ENGLISH)
     assert {"ishiba", "nato", "~tariff"} <= set(found)
+
+
+def test_plain_words_are_the_lowercase_words_of_headline_and_lede() -> None:
+    """Plain words are stemmed "+" keys; function words, capitalized words and what follows
+    the lede are left out, and a rarer word weighs more."""
+    found = {a.key: a.weight for a in plain_words(
+        "Kenya airport reopens", "At the Nairobi airport, workers ended their strike. "
+        + "x" * 600 + " tsunami", ENGLISH)}
+    assert {"+airport", "+reopen", "+worker", "+strike"} <= set(found)
+    assert not {"+the", "+kenya", "+nairobi", "+tsunami"} & set(found)
+    assert found["+strike"] > found["+worker"]
+
+
+def test_plain_words_need_word_data() -> None:
+    """A language without word frequencies has no plain words (every word would weigh
+    the most)."""
+    assert plain_words("", "les travailleurs ont mis fin à la grève", language("xx")) == ()
+
+
+def test_plain_words_are_stored_apart_from_the_anchors() -> None:
+    """Stored together, the plain words decode apart: anchors never include them."""
+    stored = encode((*story_anchors("Ishiba skips summit", "Ishiba stays home.", ENGLISH),
+                     *plain_words("Ishiba skips summit", "Ishiba stays home.", ENGLISH)))
+    assert "ishiba" in decode(stored) and not any(k.startswith("+") for k in decode(stored))
+    assert set(decode_plain(stored)) == {"+skip", "+summit", "+stay", "+home"}
+
+
+def test_shared_plain_words_add_up() -> None:
+    """Sharing more plain words, or rarer ones, measures more."""
+    strike = {"+strike": 1.8, "+airport": 1.7, "+end": 1.2}
+    assert shared_plain(strike, {"+strike": 1.8, "+airport": 1.7}) > shared_plain(
+        strike, {"+strike": 1.8}) > shared_plain(strike, {"+end": 1.2}) > shared_plain(
+        strike, {"+vote": 1.9}) == 0.0

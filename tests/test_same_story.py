@@ -31,6 +31,14 @@ def test_time_apart_lowers_the_chance() -> None:
         0.6, anchors, anchors, 45.0)
 
 
+def test_shared_plain_words_make_one_line_takes_the_same_story() -> None:
+    """Two one-sentence takes that share one place name and close meaning: the plain words
+    they share ("airport", "strike") decide."""
+    kenya = {"nairobi": 2.96}
+    assert same_story_probability(0.7, kenya, kenya, 1.0, plain=2.2) > 0.5 > (
+        same_story_probability(0.7, kenya, kenya, 1.0))
+
+
 def test_without_vectors_names_still_decide() -> None:
     """With no model loaded, shared names and figures still group a story."""
     anchors = {"ishiba": 6.0, "nato": 3.7, "hague": 4.2, "#25%": 3.0}
@@ -83,6 +91,18 @@ def test_index_finds_nearby_articles_by_meaning_or_anchor() -> None:
     first = index.get(1)
     assert first is not None
     assert {o.id for o, _ in index.near_each([first], 48 * 3600, 0.5)[0]} == {2}
+
+
+def test_index_keeps_plain_words_apart_from_anchors() -> None:
+    """The index reads the stored plain words apart; they find no candidates."""
+    index = StoryIndex()
+    index.add([_point(1, 0, anchors="kenya:3 +strike:1.8 +airport:1.7"),
+               _point(2, 1, anchors="+strike:1.8 +airport:1.7")])
+    item = index.get(1)
+    assert item is not None
+    assert item.anchors == {"kenya": 3.0}
+    assert item.plain == {"+strike": 1.8, "+airport": 1.7}
+    assert index.near_each([item], 48 * 3600, 0.5) == [[]]
 
 
 def test_index_tracks_stories_and_forgets_the_old() -> None:

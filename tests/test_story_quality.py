@@ -36,11 +36,14 @@ ROOT = Path(__file__).parent.parent
 HOLDOUT = load("holdout")
 # Floors: what the held-out half measured when the thresholds were chosen, less a margin
 # (see README "Same story, related stories"); the issue's own floors are in the note.
-PAIR_PRECISION = 0.9
-PAIR_RECALL = 0.6
-ONE_ITEM = 0.55  # share of several-outlet events shown as exactly one digest item
+PAIR_PRECISION = 0.91
+PAIR_RECALL = 0.61
+ONE_ITEM = 0.58  # share of several-outlet events shown as exactly one digest item
 RELATED_PRECISION = 0.8
-RESULTS_PER_QUERY = 2.5
+# Grouping more takes as one story leaves fewer other stories to answer with (a story's other
+# outlets are never related answers): `newsbot fetch` runs measured 2.48 to 2.53 per query,
+# varying with the order feeds arrive in.
+RESULTS_PER_QUERY = 2.45
 
 
 def test_the_judged_sets_are_large_enough() -> None:

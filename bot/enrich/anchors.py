@@ -3,6 +3,8 @@
 Two outlets that report one event word it differently, but they name the same people, places
 and organisations and quote the same figures (34 homes, €410m, a 6.8 magnitude): these
 anchors, weighted by how rare they are, are what same-story and related-story matching compare.
+Stored with them, apart ("+" keys), are the plain words of the headline and lede ("talks",
+"strike", "airport"): two one-sentence takes of one event often share little else.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ TITLE_BOOST = 1.5
 TERM_SHARE = 0.4  # a rare common noun tells less than a name or a figure
 RARE_WORD = 4.2  # Zipf: a lowercase word rarer than this says what the story is about
 TEXT_CHARS = 1500  # names, figures and words are read from the top of the story
+LEDE_CHARS = 600  # plain words are read from the headline and first paragraph or two
+PLAIN = "+"  # the key prefix of a plain word
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[^\W\d_A-Z]{4,}(?![\w'’-])")
+_PLAIN_WORD = re.compile(r"[^\W\d_]{3,}")
+_COMMON = 6.5  # Zipf: a plain word this common (or more) tells nothing
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9,
           "billion": 1e9, "tn": 1e12, "trillion": 1e12}
 _NUMBER = re.compile(
@@ -61,15 +67,41 @@ def story_anchors(title: str, text: str, lang: Language,
     return tuple(Anchor(key, round(weight, 2), key in headline) for key, weight in ranked)
 
 
+def plain_words(title: str, text: str, lang: Language) -> tuple[Anchor, ...]:
+    """The lowercase words of the headline and lede, stemmed, as "+" keys weighted by how
+    uncommon they are (none for a language without word data)."""
+    if not lang.known:
+        return ()
+    weights: dict[str, float] = {}
+    for word in set(_PLAIN_WORD.findall(f"{title} {text[:LEDE_CHARS]}")):
+        if not word.islower() or word in lang.stopwords:
+            continue
+        weight = round(_COMMON - lang.zipf(word), 2)
+        if weight > 0:
+            key = PLAIN + lang.stem(word)
+            weights[key] = max(weights.get(key, 0.0), weight)
+    return tuple(Anchor(key, weight) for key, weight in sorted(weights.items()))
+
+
 def encode(anchors: Iterable[Anchor]) -> str:
     """Anchors as stored: "ishiba:6.75^ nato:3.74^ #4.1e+08:4.5" (^: a headline name)."""
     return " ".join(f"{a.key}:{a.weight:g}{'^' if a.headline else ''}" for a in anchors)
 
 
 def decode(stored: str) -> dict[str, float]:
-    """Stored anchors -> key -> weight (malformed parts are skipped)."""
+    """Stored anchors -> key -> weight, without the plain words (malformed parts are
+    skipped)."""
+    return _decode(part for part in stored.split() if not part.startswith(PLAIN))
+
+
+def decode_plain(stored: str) -> dict[str, float]:
+    """The plain words among stored anchors -> key -> weight."""
+    return _decode(part for part in stored.split() if part.startswith(PLAIN))
+
+
+def _decode(parts: Iterable[str]) -> dict[str, float]:
     found: dict[str, float] = {}
-    for part in stored.split():
+    for part in parts:
         key, _, weight = part.rpartition(":")
         try:
             found[key] = float(weight.rstrip("^"))
@@ -134,6 +166,11 @@ def overlap(a: Mapping[str, float], b: Mapping[str, float]) -> Overlap:
     union = sum(a.values()) + sum(b.values()) - total
     return Overlap(math.log1p(shared[""]), math.log1p(shared["#"]), math.log1p(shared["~"]),
                    total / union if union else 0.0)
+
+
+def shared_plain(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """log(1 + the weight of the plain words two stories share)."""
+    return math.log1p(sum(min(a[key], b[key]) for key in a.keys() & b.keys()))
 
 
 def _rarity(key: str, lang: Language) -> float:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from bot.enrich import vectors
-from bot.enrich.anchors import TEXT_CHARS, encode, story_anchors
+from bot.enrich.anchors import TEXT_CHARS, encode, plain_words, story_anchors
 from bot.enrich.language import detect_language, detector_ready, language
 from bot.enrich.names import story_names
 from bot.enrich.summary import summarize
@@ -69,4 +69,5 @@ def _enrich(entry: Entry, text: str, feed_tags: Sequence[str],
         tags=extract_tags(title, text, entry.categories, feed_tags, aliases, lang=words,
                           names=names),
         lang=lang, published=entry.published,
-        anchors=encode(story_anchors(title, text, words, names)))
+        anchors=encode((*story_anchors(title, text, words, names),
+                        *plain_words(title, text, words))))

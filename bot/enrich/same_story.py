@@ -2,11 +2,11 @@
 article joins.
 
 Each pair is judged on meaning (the cosine of the story vectors), on the names, figures and
-rare words both mention (weighted anchor overlap) and on time apart, combined by a logistic
-model fitted on the tuning half of tests/eval (see tests/eval/README.md). An article joins the
-story it matches best, unless that story already has an article from the same outlet or the
-article matches only one member of a larger story and not the rest (no chaining two events
-through a third).
+rare words both mention (weighted anchor overlap), on the plain words of headline and lede
+both use and on time apart, combined by a logistic model fitted on the tuning half of
+tests/eval (tests/eval/tune.py). An article joins the story it matches best, unless that
+story already has an article from the same outlet or the article matches only one member of
+a larger story and not the rest (no chaining two events through a third).
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ class Weights:
     jaccard: float  # the shared anchor weight over all of it
     days_apart: float
     conflict: float  # what each headline is about and the other story never names
+    plain: float  # log(1 + the weight of the plain words of headline and lede both use)
 
 
 # Fitted by tests/eval/tune.py on the tuning half (1,304 candidate pairs, 233 of one event).
-WITH_VECTORS = Weights(bias=-4.83, cosine=2.84, names=1.2, figures=1.89, words=1.2,
-                       jaccard=1.1, days_apart=-3.44, conflict=-0.11)
-WITHOUT_VECTORS = Weights(bias=-3.48, cosine=0.0, names=1.25, figures=1.93, words=1.39,
-                          jaccard=1.71, days_apart=-3.54, conflict=-0.54)
+WITH_VECTORS = Weights(bias=-5.49, cosine=1.65, names=1.02, figures=1.66, words=0.28,
+                       jaccard=1.16, days_apart=-3.45, conflict=-0.09, plain=1.08)
+WITHOUT_VECTORS = Weights(bias=-4.68, cosine=0.0, names=0.9, figures=1.6, words=0.24,
+                          jaccard=1.5, days_apart=-3.48, conflict=-0.1, plain=1.29)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +56,16 @@ class Candidate:
 
 def same_story_probability(cosine: float | None, anchors: Mapping[str, float],
                            other: Mapping[str, float], hours_apart: float,
-                           conflict: float = 0.0) -> float:
+                           conflict: float = 0.0, plain: float = 0.0) -> float:
     """How likely two articles report the same event (0..1); `conflict` is their
-    headline_conflict."""
+    headline_conflict, `plain` their shared_plain."""
     weights = WITHOUT_VECTORS if cosine is None else WITH_VECTORS
     shared = overlap(anchors, other)
     logit = (weights.bias + weights.cosine * (cosine or 0.0) + weights.names * shared.names
              + weights.figures * shared.figures + weights.words * shared.words
              + weights.jaccard * shared.jaccard
              + weights.days_apart * min(abs(hours_apart), WINDOW_HOURS) / 24.0
-             + weights.conflict * conflict)
+             + weights.conflict * conflict + weights.plain * plain)
     return 1.0 / (1.0 + math.exp(-logit))
 
 

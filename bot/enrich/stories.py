@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.enrich import vectors
-from bot.enrich.anchors import decode, headline_conflict, overlap, query_anchors
+from bot.enrich.anchors import (
+    decode,
+    headline_conflict,
+    overlap,
+    query_anchors,
+    shared_plain,
+)
 from bot.enrich.language import language
 from bot.enrich.related import RelatedCandidate, rank_related
 from bot.enrich.same_story import WINDOW_HOURS, Candidate, choose_story, same_story_probability
@@ -87,7 +93,8 @@ class Stories:
                 candidates.append(Candidate(
                     other.id, other.feed_id, story,
                     same_story_probability(cosine, item.anchors, other.anchors,
-                                           (item.when - other.when) / 3600.0, conflict)))
+                                           (item.when - other.when) / 3600.0, conflict,
+                                           shared_plain(item.plain, other.plain))))
         return choose_story(item.feed_id, candidates)
 
     async def _refresh(self) -> None:

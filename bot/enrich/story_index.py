@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bot.enrich.anchors import decode, headline_names
+from bot.enrich.anchors import decode, decode_plain, headline_names
 from bot.enrich.vectors import DIM, Matrix, unpack
 from bot.model import StoryPoint
 
@@ -33,6 +33,7 @@ class Indexed:
     seen: float  # unix seconds, first seen
     anchors: dict[str, float]
     headline: frozenset[str]  # the names its headline gives
+    plain: dict[str, float]  # the plain words of its headline and lede
     has_vector: bool
     row: int  # its place in the index since it was created (rows of forgotten ones count)
 
@@ -80,7 +81,8 @@ class StoryIndex:
         for offset, (point, has_vector) in enumerate(zip(fresh, present, strict=True)):
             item = Indexed(point.id, point.feed_id, point.cluster_id, point.when.timestamp(),
                            point.seen.timestamp(), decode(point.anchors),
-                           headline_names(point.anchors), bool(has_vector),
+                           headline_names(point.anchors), decode_plain(point.anchors),
+                           bool(has_vector),
                            self._forgotten + start + offset)
             self._items.append(item)
             self._by_id[item.id] = item

@@ -20,7 +20,14 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.enrich import related, same_story, vectors
-from bot.enrich.anchors import decode, headline_conflict, headline_names, overlap
+from bot.enrich.anchors import (
+    decode,
+    decode_plain,
+    headline_conflict,
+    headline_names,
+    overlap,
+    shared_plain,
+)
 from bot.enrich.pipeline import enrich_entries
 from bot.enrich.stories import NEAR_COSINE, Stories
 from bot.enrich.story_index import HEAVY
@@ -42,10 +49,10 @@ def enriched(articles: Sequence[JudgedArticle]) -> dict[str, NewArticle]:
 
 
 def pair_rows(articles: Sequence[JudgedArticle]) -> tuple[Array, Array, Array]:
-    """Features [cosine, names, figures, words, jaccard, days apart, headline conflict] of
-    the pairs ingest
-    compares (other outlets within the window, close in meaning or sharing a heavy anchor),
-    with labels; and the pairs and features without vectors (the label last)."""
+    """Features [cosine, names, figures, words, jaccard, days apart, headline conflict,
+    shared plain words] of the pairs ingest compares (other outlets within the window, close
+    in meaning or sharing a heavy anchor), with labels; and the pairs and features without
+    vectors (the label last)."""
     new = enriched(articles)
     rows, plain, labels = [], [], []
     for a, b in itertools.combinations(articles, 2):
@@ -59,7 +66,9 @@ def pair_rows(articles: Sequence[JudgedArticle]) -> tuple[Array, Array, Array]:
         shared = overlap(mine, theirs)
         conflict = headline_conflict(headline_names(new[a.id].anchors), mine,
                                      headline_names(new[b.id].anchors), theirs)
-        features = [shared.names, shared.figures, shared.words, shared.jaccard, days, conflict]
+        lede = shared_plain(decode_plain(new[a.id].anchors), decode_plain(new[b.id].anchors))
+        features = [shared.names, shared.figures, shared.words, shared.jaccard, days, conflict,
+                    lede]
         if heavy or cosine >= NEAR_COSINE:
             rows.append([cosine, *features])
             labels.append(float(a.event == b.event))
