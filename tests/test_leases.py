@@ -1,14 +1,14 @@
-"""Named leases on a real SQLite file shared by two Store objects (two processes' views)."""
+"""Named leases on one real database (an SQLite file, then PostgreSQL) shared by two Store
+objects (two processes' views)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.store.store import Store, open_store
+from bot.store.store import Location, Store, open_store
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)
@@ -16,9 +16,9 @@ NAME = "telegram-poller"
 
 
 @pytest.fixture
-async def two(tmp_path: Path) -> AsyncIterator[tuple[Store, Store]]:
-    """Two stores on one database file, each with its own connection."""
-    async with open_store(tmp_path / "bot.db") as first, open_store(tmp_path / "bot.db") as second:
+async def two(database: Location) -> AsyncIterator[tuple[Store, Store]]:
+    """Two stores on one database, each with its own connection(s)."""
+    async with open_store(database) as first, open_store(database) as second:
         yield first, second
 
 

@@ -120,6 +120,24 @@ async def test_search_matches_all_words_title_first(database: Location) -> None:
     assert [a.title for a in found] == ["Japan cuts tariffs", "Markets calm"]
 
 
+async def test_search_within_feeds_keeps_to_those_feeds(database: Location) -> None:
+    """A channel's search (its web page) finds only its feeds' articles, best match first."""
+    async with open_store(database) as store:
+        await store.feeds.sync_config_feeds([FeedSpec(url="https://example.org/rss"),
+                                             FeedSpec(url="https://example.net/rss")])
+        mine = await store.feeds.feed_by_url("https://example.org/rss")
+        other = await store.feeds.feed_by_url("https://example.net/rss")
+        assert mine is not None and other is not None
+        await store.articles.add_articles(mine.id, [
+            _article("a", "Markets calm", "Japan tariffs were cut on Tuesday."),
+            _article("b", "Japan cuts tariffs", "A deal was signed.")], NOW)
+        await store.articles.add_articles(other.id, [
+            _article("c", "Japan tariffs: the private view", "Not for this channel.")], NOW)
+        found = await store.articles.search_feeds("japan tariffs", [mine.id], limit=5)
+        assert await store.articles.search_feeds("japan", [], limit=5) == []
+    assert [a.title for a in found] == ["Japan cuts tariffs", "Markets calm"]
+
+
 @pytest.mark.parametrize("query", ['"', "AND OR NOT", "title:x", "*", "(", "NEAR(a b)", ""])
 async def test_search_survives_fts_syntax(database: Location, query: str) -> None:
     """User words never reach FTS5 as syntax: odd input gives results or nothing."""
