@@ -17,7 +17,7 @@ from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import ParseError
 from bot.feeds.worker import ParseWorker
 from bot.logs import bind
-from bot.model import Entry, FeedState, UnchangedPoll
+from bot.model import Claimant, Entry, FeedState, UnchangedPoll
 from bot.ports import Clock
 from bot.store.db import StoreError
 from bot.store.store import Store
@@ -35,6 +35,7 @@ class PollSettings:
     concurrency: int = 16
     max_entries: int = 200
     aliases: Mapping[str, str] = field(default_factory=dict)
+    claimant: Claimant = field(default_factory=Claimant)  # who claims due feeds, how long
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +79,10 @@ class Poller:
         self._settings = settings
 
     async def poll_due(self) -> list[FeedOutcome]:
-        """Poll every feed whose time has come."""
-        return await self.poll_feeds(await self._store.feeds.due_feeds(self._clock()))
+        """Poll every feed whose time has come that no other live process has claimed."""
+        claimant = self._settings.claimant
+        return await self.poll_feeds(await self._store.feeds.claim_due_feeds(
+            claimant.holder, self._clock(), claimant.lease))
 
     async def poll_feeds(self, feeds: Sequence[FeedState],
                          progress: Callable[[FeedOutcome], None] | None = None
