@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.model import Claimant, Digest, FeedSpec
+from bot.digest.channels import ChannelBook
+from bot.digest.service import DigestService
+from bot.enrich.stories import Stories
+from bot.model import Channel, Claimant, Digest, FeedSpec, NewArticle
 from bot.store.deliveries import SlotTaken
 from bot.store.store import Location, Store, open_store
+from tests.test_digest_service import RecordingSender
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -123,3 +128,91 @@ async def test_concurrent_outbox_claims_never_share_a_digest(
                                 second.deliveries.claim_pending(B, NOW, channels))
     got = [p.id for p in a] + [p.id for p in b]
     assert sorted(got) == sorted(ids)
+
+
+@dataclass
+class Moment:
+    """A clock the test moves."""
+
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class TwoServices:
+    """Two processes' digest services for one channel on one database, with their senders
+    and their clock."""
+
+    store: Store
+    first: DigestService
+    second: DigestService
+    one: RecordingSender
+    other: RecordingSender
+    clock: Moment
+
+
+def _service(store: Store, claimant: Claimant, sender: RecordingSender,
+             clock: Callable[[], datetime]) -> DigestService:
+    channel = Channel(id="console", digest="every 6h", max_items=5)
+    service = DigestService(store, Stories(store.articles, clock),
+                            ChannelBook(store.channels, [channel], "UTC"), clock, claimant)
+    service.add_sender(sender)
+    return service
+
+
+@pytest.fixture
+async def services(two: tuple[Store, Store]) -> TwoServices:
+    """A due channel with five stories, and two services (claimants a and b) for it."""
+    first, second = two
+    await first.feeds.sync_config_feeds([FeedSpec(url="https://x.example/rss", name="X")])
+    [feed] = await first.feeds.active_feeds()
+    await first.articles.add_articles(feed.id, [
+        NewArticle(dedup_key=f"s{i}", url=f"https://x.example/{i}", title=f"Story {i} on t{i}",
+                   summary="Words.", published=NOW - timedelta(minutes=i)) for i in range(5)],
+        NOW - timedelta(hours=7))
+    await first.channels.ensure("console", NOW - timedelta(hours=7))
+    clock, one, other = Moment(), RecordingSender(), RecordingSender()
+    return TwoServices(first, _service(first, A, one, clock), _service(second, B, other, clock),
+                       one, other, clock)
+
+
+async def test_due_slot_is_posted_by_one_process(services: TwoServices) -> None:
+    """Two processes running their digest round at the same moment: the channel's due
+    digest goes out once, from one of them, each story once."""
+    await asyncio.gather(services.first.run_due(), services.second.run_due())
+    sent = services.one.sent_ids + services.other.sent_ids
+    assert len(sent) == 5 and len(set(sent)) == 5
+    assert len(services.one.digests) + len(services.other.digests) == 1
+
+
+async def test_killed_senders_digest_is_taken_over_after_the_lease(
+        services: TwoServices) -> None:
+    """A process that dies after sending its second message but before marking it: the
+    other process leaves the digest alone while the lease runs, then sends the rest; only
+    the message in flight repeats."""
+    services.one.crash_before_mark = 2
+    await services.first.run_due()
+    services.clock.now = NOW + LEASE - timedelta(seconds=1)
+    await services.second.deliver_pending()
+    assert services.other.messages == []
+    services.clock.now = NOW + LEASE + timedelta(seconds=1)
+    await services.second.deliver_pending()
+    sent = services.one.sent_ids + services.other.sent_ids
+    assert len(sent) == 6 and len(set(sent)) == 5
+    assert services.one.sent_ids[1] == services.other.sent_ids[0]  # the one in flight
+    assert await services.store.deliveries.pending() == []
+
+
+async def test_clearing_leases_frees_claims(two: tuple[Store, Store]) -> None:
+    """A process alone on the database (SQLite under the run lock) forgets a crashed one's
+    claims at start: its feeds and outbox digests are claimable at once."""
+    first, second = two
+    await _feeds(first, 1)
+    await first.channels.ensure("console", NOW)
+    await first.deliveries.enqueue(Digest("console", "t", NOW), NOW, claimant=A, now=NOW)
+    assert len(await first.feeds.claim_due_feeds("a", NOW, LEASE)) == 1
+    await second.leases.clear()
+    assert len(await second.feeds.claim_due_feeds("b", NOW, LEASE)) == 1
+    assert len(await second.deliveries.claim_pending(B, NOW, ["console"])) == 1
