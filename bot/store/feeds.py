@@ -75,18 +75,19 @@ class FeedStore:
         return [_feed(row) for row in rows]
 
     async def claim_due_feeds(self, holder: str, now: datetime, lease: timedelta,
-                              limit: int = 1000) -> list[FeedState]:
+                              limit: int = 1000, due_by: datetime | None = None
+                              ) -> list[FeedState]:
         """Claim due feeds for `holder` until `now + lease`, most overdue first: claimed feeds
         (by any holder) are left alone until the lease runs out (then they are taken over), so
         processes sharing the database each poll a feed once a round. Recording the poll's
-        result lets the claim go."""
+        result lets the claim go. Feeds due by `due_by` (default `now`) are claimed."""
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
                 f"UPDATE feeds SET lease_holder = ?, lease_until = ? WHERE id IN ("
                 "SELECT id FROM feeds WHERE disabled = 0 AND removed = 0 AND next_poll <= ? "
                 "AND (lease_until IS NULL OR lease_until < ?) "
                 f"ORDER BY next_poll LIMIT ?{self._db.skip_locked}) RETURNING {_COLUMNS}",
-                (holder, to_ts(now + lease), to_ts(now), to_ts(now), limit))
+                (holder, to_ts(now + lease), to_ts(due_by or now), to_ts(now), limit))
         feeds = [_feed(row) for row in rows]
         return sorted(feeds, key=lambda feed: (feed.next_poll or now, feed.id))
 
