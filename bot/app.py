@@ -21,6 +21,7 @@ from bot.chat.adapter import PlatformError
 from bot.chat.commands import Commands
 from bot.chat.console_adapter import ConsoleAdapter
 from bot.chat.feed_limits import AddLimits
+from bot.chat.leased_job import holder_id
 from bot.chat.moderation import Moderation
 from bot.chat.publishing import new_page_token
 from bot.config import Config
@@ -34,7 +35,7 @@ from bot.feeds.guard import address_check as guard_check
 from bot.feeds.poll import Poller, PollSettings
 from bot.feeds.worker import ParseWorker
 from bot.metrics import MeteredSender, Metrics, MetricsServer
-from bot.model import CONSOLE_CHANNEL, tag_key
+from bot.model import CONSOLE_CHANNEL, Claimant, tag_key
 from bot.monitor import HEARTBEAT_S, Monitor
 from bot.ports import Clock
 from bot.records import open_records, utc_now
@@ -101,12 +102,14 @@ async def open_core(config: Config, *, clock: Clock = utc_now,
         fetcher = await stack.enter_async_context(Fetcher(limits, address_check(config)))
         worker = await stack.enter_async_context(ParseWorker(processes=_worker_count()))
         stories = Stories(store.articles, clock)
-        digests = DigestService(store, stories, records.channels, clock)
+        claimant = Claimant(holder_id(), timedelta(seconds=config.model.bot.lease))
+        digests = DigestService(store, stories, records.channels, clock, claimant)
         failures = FeedFailures(store, FailurePolicy(
             fetch.notify_after_failures, timedelta(seconds=fetch.disable_after)), digests)
         poller = Poller(store, fetcher, worker, stories, clock,
                         PollSettings(concurrency=fetch.concurrency, max_entries=fetch.max_entries,
-                                     aliases=tag_aliases(config)), failures)
+                                     aliases=tag_aliases(config), claimant=claimant),
+                        failures)
         moderation = Moderation(store, digests, poller, address_check(config), clock,
                                 fetch.interval, fetcher,
                                 max_feeds=fetch.max_feeds_per_channel,

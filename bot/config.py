@@ -140,6 +140,9 @@ class BotSection(_Section):
     log_level: str = Field(default="INFO", pattern=r"(?i)debug|info|warning|error")
     log_format: Literal["text", "json"] = "text"
     retention: Duration = 90 * 86400
+    # How long a process's claim on a due feed or an outbox digest lasts unless renewed: the
+    # work of a process that died is taken over by the others after this
+    lease: Annotated[Duration, Field(ge=1, le=3600)] = 30
 
 
 def check_listen(value: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 Fairness = Literal["round-robin", "none"]  # how a digest shares its places among feeds
@@ -205,3 +205,13 @@ class StoryPoint:
     seen: datetime  # first seen; aware UTC
     anchors: str
     vector: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Claimant:
+    """This process as it claims work (due feeds, outbox digests) in a database other
+    processes may share: its holder id, and how long a claim lasts unless renewed (a claim of
+    a process that died is taken over once it runs out)."""
+
+    holder: str = "this process"
+    lease: timedelta = timedelta(seconds=30)

@@ -13,9 +13,9 @@ from bot.digest.compose import compose_digest, digest_title
 from bot.digest.schedule import ScheduleError, parse_schedule
 from bot.enrich.stories import Stories
 from bot.filters.parse import Filter, FilterError, parse_filter
-from bot.model import Article, Channel, Digest, DigestItem, FeedState, Link
+from bot.model import Article, Channel, Claimant, Digest, DigestItem, FeedState, Link
 from bot.ports import ChannelGone, Clock, MessageRefused, Sender
-from bot.store.deliveries import PendingDigest
+from bot.store.deliveries import PendingDigest, SlotTaken
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,12 @@ class DigestService:
     """Composes digests for channels and delivers them through the outbox."""
 
     def __init__(self, store: Store, stories: Stories, channels: ChannelBook,
-                 clock: Clock) -> None:
+                 clock: Clock, claimant: Claimant | None = None) -> None:
         self._store = store
         self._stories = stories
         self._book = channels
         self._clock = clock
+        self._claimant = claimant or Claimant()
         self._senders: list[Sender] = []
         self._related: dict[int, tuple[Link, ...]] = {}
         self._recent: dict[tuple[tuple[int, ...], datetime | None], list[Article]] = {}
@@ -141,7 +142,7 @@ class DigestService:
         channel = await self.channel(channel_id)
         self._new_round()
         digest = await self.compose(channel, self._clock())
-        await self._post(channel, digest, self._clock())
+        await self._post(channel, digest, self._clock(), once=False)
         return digest
 
     async def run_breaking(self, now: datetime) -> int:
@@ -167,23 +168,31 @@ class DigestService:
         return sent
 
     async def _post(self, channel: Channel, digest: Digest, slot: datetime,
-                    breaking: bool = False) -> int:
-        """Write the digest to the outbox, then deliver it (or close it when empty)."""
+                    breaking: bool = False, once: bool = True) -> int:
+        """Write the digest to the outbox, then deliver it (or close it when empty); with
+        `once`, only when no process has written the channel's digest for `slot` yet."""
         await self._store.channels.ensure(channel.id, self._clock())
         if not digest.items and channel.post_empty:
             digest = replace(digest, title=f"{digest.title}: nothing new since the last digest")
-        digest_id = await self._store.deliveries.enqueue(digest, slot, breaking=breaking)
+        try:
+            digest_id = await self._store.deliveries.enqueue(
+                digest, slot, breaking=breaking, claimant=self._claimant, now=self._clock(),
+                once=once)
+        except SlotTaken:  # another process composed this slot first: it sends it
+            return 0
         if digest.items or channel.post_empty:
             return await self._deliver(digest_id, digest, tuple(range(len(digest.items))))
         await self._store.deliveries.finish(digest_id, self._clock())
         return 0
 
     async def deliver_pending(self) -> int:
-        """Send what the outbox still holds (after a crash, restart or platform error)."""
+        """Send what the outbox still holds (after a crash, restart or platform error): the
+        digests of channels this process owns that no live process has claimed."""
         sent = 0
-        for pending in await self._store.deliveries.pending():
-            if await self._sender(pending.channel_id) is None:
-                continue  # another process's channel, or paused
+        owned = [channel_id for channel_id in await self._store.deliveries.pending_channels()
+                 if await self._sender(channel_id) is not None]  # not another's, not paused
+        for pending in await self._store.deliveries.claim_pending(
+                self._claimant, self._clock(), owned):
             digest = await self._rebuild(pending)
             sent += await self._deliver(pending.id, digest,
                                         tuple(item.position for item in pending.items))
@@ -206,6 +215,7 @@ class DigestService:
         async def sent(indices: Sequence[int], message_id: str) -> None:
             await self._store.deliveries.mark_sent(
                 digest_id, [positions[i] for i in indices], message_id, self._clock())
+            await self._store.deliveries.renew(digest_id, self._claimant, self._clock())
 
         try:
             await sender.send_digest(digest.channel_id, digest, sent)

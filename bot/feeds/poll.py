@@ -17,7 +17,7 @@ from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import ParseError
 from bot.feeds.worker import ParseWorker
 from bot.logs import bind
-from bot.model import Entry, FeedState, UnchangedPoll
+from bot.model import Claimant, Entry, FeedState, UnchangedPoll
 from bot.ports import Clock
 from bot.store.db import StoreError
 from bot.store.store import Store
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=24)
 FULL_TEXT_BELOW = 400  # a feed body shorter than this (HTML characters) is worth a page fetch
 FULL_TEXT_CONCURRENCY = 4
+CLAIM_BATCH_PER_LANE = 4  # due feeds claimed at a time, per lane of concurrency
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class PollSettings:
     concurrency: int = 16
     max_entries: int = 200
     aliases: Mapping[str, str] = field(default_factory=dict)
+    claimant: Claimant = field(default_factory=Claimant)  # who claims due feeds, how long
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +80,19 @@ class Poller:
         self._settings = settings
 
     async def poll_due(self) -> list[FeedOutcome]:
-        """Poll every feed whose time has come."""
-        return await self.poll_feeds(await self._store.feeds.due_feeds(self._clock()))
+        """Poll every feed whose time has come that no other live process has claimed, a
+        batch of claims at a time: processes sharing the database split a round's feeds
+        between them, and a claim is never held much longer than its feed takes."""
+        claimant, start = self._settings.claimant, self._clock()
+        outcomes: list[FeedOutcome] = []
+        polled: set[int] = set()  # a feed due again at once waits for the next round
+        while batch := [feed for feed in await self._store.feeds.claim_due_feeds(
+                claimant.holder, self._clock(), claimant.lease,
+                CLAIM_BATCH_PER_LANE * self._settings.concurrency, due_by=start)
+                if feed.id not in polled]:
+            polled.update(feed.id for feed in batch)
+            outcomes += await self.poll_feeds(batch)
+        return outcomes
 
     async def poll_feeds(self, feeds: Sequence[FeedState],
                          progress: Callable[[FeedOutcome], None] | None = None

@@ -88,6 +88,13 @@ class Database(ABC):
 
     engine: Engine
 
+    @property
+    @abstractmethod
+    def skip_locked(self) -> str:
+        """What ends a claiming subquery (`SELECT id ... LIMIT ?`) so that processes claiming
+        at once skip each other's rows instead of waiting for them; empty where one writer at
+        a time is all the engine allows."""
+
     @abstractmethod
     async def fetch_batch(self, sql: str, batch: Sequence[Sequence[Any]]) -> list[list[Row]]:
         """The rows of one query for each parameter set, in one trip."""

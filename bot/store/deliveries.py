@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.model import Digest
+from bot.model import Claimant, Digest
 from bot.store.db import Database, Row, from_ts, to_ts
 
 
@@ -62,24 +62,43 @@ def _past(row: Row) -> PastDigest:
     return PastDigest(id=row["id"], title=row["title"], created=created)
 
 
+class SlotTaken(Exception):
+    """Another process wrote the channel's digest (or breaking post) for this slot first."""
+
+
 class DeliveryStore:
     """Queries on digests and deliveries."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def enqueue(self, digest: Digest, slot: datetime, *, breaking: bool = False) -> int:
+    async def enqueue(self, digest: Digest, slot: datetime, *, breaking: bool = False,
+                      claimant: Claimant | None = None, now: datetime | None = None,
+                      once: bool = False) -> int:
         """Write a digest and its items (leads and their "also" articles) in one step.
 
         The channel's last digest (or last breaking post) moves to `slot` in the same
         transaction, so a restart neither composes this slot again nor loses the items.
+        With `once`, the move is a compare-and-set: when the channel's last digest is at
+        `slot` or later already (another process wrote it), nothing is written and SlotTaken
+        is raised. With a `claimant`, the digest written is claimed for it from `now`.
         """
+        column = "last_breaking" if breaking else "last_digest"
         async with self._db.transaction() as tx:
+            if once:
+                moved = await tx.execute(
+                    f"UPDATE channels SET {column} = ? WHERE id = ? "
+                    f"AND ({column} IS NULL OR {column} < ?)",
+                    (to_ts(slot), digest.channel_id, to_ts(slot)))
+                if moved != 1:
+                    raise SlotTaken(f"{digest.channel_id}: the {column} of {slot} is written")
             row = await tx.fetchone(
-                "INSERT INTO digests (channel_id, slot, title, created, more, more_from) "
-                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO digests (channel_id, slot, title, created, more, more_from, "
+                "lease_holder, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (digest.channel_id, to_ts(slot), digest.title, to_ts(digest.created),
-                 digest.more, json.dumps(digest.more_from)))
+                 digest.more, json.dumps(digest.more_from),
+                 None if claimant is None else claimant.holder,
+                 None if claimant is None else to_ts((now or slot) + claimant.lease)))
             assert row is not None
             digest_id = int(row[0])
             rows = []
@@ -90,17 +109,50 @@ class DeliveryStore:
             await tx.executemany(
                 "INSERT INTO deliveries (channel_id, article_id, digest_id, position, lead) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
-            column = "last_breaking" if breaking else "last_digest"
-            await tx.execute(f"UPDATE channels SET {column} = ? WHERE id = ?",
-                             (to_ts(slot), digest.channel_id))
+            if not once:
+                await tx.execute(f"UPDATE channels SET {column} = ? WHERE id = ?",
+                                 (to_ts(slot), digest.channel_id))
         return digest_id
 
     async def pending(self) -> list[PendingDigest]:
         """Unfinished digests, oldest first, with the items not yet sent."""
-        digests = await self._db.fetchall(
+        return await self._pending(await self._db.fetchall(
             "SELECT id, channel_id, title, created, more, more_from FROM digests "
-            "WHERE done IS NULL "
-            "ORDER BY created, id")
+            "WHERE done IS NULL ORDER BY created, id"))
+
+    async def pending_channels(self) -> list[str]:
+        """The channels with unfinished digests in the outbox."""
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT channel_id FROM digests WHERE done IS NULL ORDER BY channel_id")
+        return [row[0] for row in rows]
+
+    async def claim_pending(self, claimant: Claimant, now: datetime,
+                            channel_ids: Sequence[str]) -> list[PendingDigest]:
+        """Claim these channels' unfinished digests until `now + lease`, oldest first: those
+        another holder claimed stay its own until its lease runs out (a sender that died is
+        taken over then), so each digest is sent by one process at a time."""
+        if not channel_ids:
+            return []
+        marks = ",".join("?" * len(channel_ids))
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE digests SET lease_holder = ?, lease_until = ? WHERE id IN ("
+                f"SELECT id FROM digests WHERE done IS NULL AND channel_id IN ({marks}) "
+                "AND (lease_until IS NULL OR lease_until < ? OR lease_holder = ?) "
+                f"ORDER BY created, id LIMIT 1000{self._db.skip_locked}) "
+                "RETURNING id, channel_id, title, created, more, more_from",
+                (claimant.holder, to_ts(now + claimant.lease), *channel_ids, to_ts(now),
+                 claimant.holder))
+        return await self._pending(sorted(rows, key=lambda row: (row["created"], row["id"])))
+
+    async def renew(self, digest_id: int, claimant: Claimant, now: datetime) -> None:
+        """Keep the claim on a digest being sent for another lease from `now`."""
+        await self._db.execute(
+            "UPDATE digests SET lease_until = ? WHERE id = ? AND lease_holder = ?",
+            (to_ts(now + claimant.lease), digest_id, claimant.holder))
+
+    async def _pending(self, digests: Sequence[Row]) -> list[PendingDigest]:
+        """These outbox rows as pending digests, with the items not yet sent."""
         result = []
         for row in digests:
             items = await self._db.fetchall(

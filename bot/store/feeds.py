@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.model import FeedSpec, FeedState, UnchangedPoll
 from bot.store.db import Database, Row, from_ts, to_ts
@@ -74,14 +74,31 @@ class FeedStore:
             "AND next_poll <= ? ORDER BY next_poll LIMIT ?", (to_ts(now), limit))
         return [_feed(row) for row in rows]
 
+    async def claim_due_feeds(self, holder: str, now: datetime, lease: timedelta,
+                              limit: int = 1000, due_by: datetime | None = None
+                              ) -> list[FeedState]:
+        """Claim due feeds for `holder` until `now + lease`, most overdue first: claimed feeds
+        (by any holder) are left alone until the lease runs out (then they are taken over), so
+        processes sharing the database each poll a feed once a round. Recording the poll's
+        result lets the claim go. Feeds due by `due_by` (default `now`) are claimed."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                f"UPDATE feeds SET lease_holder = ?, lease_until = ? WHERE id IN ("
+                "SELECT id FROM feeds WHERE disabled = 0 AND removed = 0 AND next_poll <= ? "
+                "AND (lease_until IS NULL OR lease_until < ?) "
+                f"ORDER BY next_poll LIMIT ?{self._db.skip_locked}) RETURNING {_COLUMNS}",
+                (holder, to_ts(now + lease), to_ts(due_by or now), to_ts(now), limit))
+        feeds = [_feed(row) for row in rows]
+        return sorted(feeds, key=lambda feed: (feed.next_poll or now, feed.id))
+
     async def record_fetched(self, feed_id: int, *, etag: str, last_modified: str,
                              body_hash: str, title: str, now: datetime,
                              next_poll: datetime) -> None:
         """A poll that got the feed (200 or 304): reset failures, remember validators."""
         await self._db.execute(
             "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, failures = 0, "
-            "last_error = '', last_polled = ?, next_poll = ?, "
-            "title = CASE WHEN ? != '' THEN ? ELSE title END WHERE id = ?",
+            "last_error = '', last_polled = ?, next_poll = ?, lease_holder = NULL, "
+            "lease_until = NULL, title = CASE WHEN ? != '' THEN ? ELSE title END WHERE id = ?",
             (etag, last_modified, body_hash, to_ts(now), to_ts(next_poll), title, title,
              feed_id))
 
@@ -91,7 +108,8 @@ class FeedStore:
             return
         await self._db.executemany(
             "UPDATE feeds SET etag = ?, last_modified = ?, failures = 0, last_error = '', "
-            "last_polled = ?, next_poll = ? WHERE id = ?",
+            "last_polled = ?, next_poll = ?, lease_holder = NULL, lease_until = NULL "
+            "WHERE id = ?",
             [(p.etag, p.last_modified, to_ts(p.polled), to_ts(p.next_poll), p.feed_id)
              for p in polls])
 
@@ -100,5 +118,5 @@ class FeedStore:
         """A failed poll: count it, say why, push the next poll back (or disable)."""
         await self._db.execute(
             "UPDATE feeds SET failures = ?, last_error = ?, last_polled = ?, next_poll = ?, "
-            "disabled = ? WHERE id = ?",
+            "disabled = ?, lease_holder = NULL, lease_until = NULL WHERE id = ?",
             (failures, error, to_ts(now), to_ts(next_poll), int(disable), feed_id))

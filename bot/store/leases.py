@@ -37,9 +37,15 @@ class LeaseStore:
                                (name, holder))
 
     async def clear(self) -> None:
-        """Forget every lease: only for a process that alone uses the database (SQLite under
-        the run lock), so that leases of one that crashed don't hold it up until they expire."""
-        await self._db.execute("DELETE FROM leases")
+        """Forget every lease and claim (on feeds and outbox digests): only for a process that
+        alone uses the database (SQLite under the run lock), so that those of one that crashed
+        don't hold it up until they expire."""
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM leases")
+            await tx.execute("UPDATE feeds SET lease_holder = NULL, lease_until = NULL "
+                             "WHERE lease_holder IS NOT NULL")
+            await tx.execute("UPDATE digests SET lease_holder = NULL, lease_until = NULL "
+                             "WHERE lease_holder IS NOT NULL")
 
     async def holder(self, name: str, now: datetime) -> str | None:
         """Who holds the lease now, or None when it is free (never taken, released, expired)."""

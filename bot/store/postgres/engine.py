@@ -128,6 +128,10 @@ class PostgresDatabase(Database):
                 raise
             await _guarded(transaction.commit())
 
+    @property
+    def skip_locked(self) -> str:
+        return " FOR UPDATE SKIP LOCKED"
+
     def text_matches(self, query: TextQuery, *, min_id: int, limit: int,
                      feed_ids: Sequence[int] = ()) -> tuple[str, list[Any]]:
         expression, params = tsquery(query)

@@ -79,6 +79,10 @@ class SqliteDatabase(Database):
                 raise
             await self.conn.commit()
 
+    @property
+    def skip_locked(self) -> str:
+        return ""  # writers take turns: a claim's UPDATE runs alone
+
     def text_matches(self, query: TextQuery, *, min_id: int, limit: int,
                      feed_ids: Sequence[int] = ()) -> tuple[str, list[Any]]:
         # BM25 weights (title, summary, tags) are set on the index by migration 001.
