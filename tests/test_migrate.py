@@ -75,6 +75,14 @@ async def _pg_rows(url: PostgresUrl, sql: str) -> list[tuple[object, ...]]:
         await conn.close()
 
 
+async def _pg_execute(url: PostgresUrl, sql: str) -> None:
+    conn = await asyncpg.connect(url.dsn, password=url.password or None)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 def _same(left: list[tuple[object, ...]], right: list[tuple[object, ...]]) -> bool:
     """Rows equal, SQLite's integer-valued reals and PostgreSQL's floats alike."""
     return left == right or [tuple(float(v) if isinstance(v, int) else v for v in r)
@@ -118,7 +126,8 @@ def test_migrate_copies_everything_once(populated: Path, postgres_database: Post
 def test_migrate_refuses(populated: Path, postgres_database: PostgresUrl,
                          tmp_path: Path) -> None:
     """A target that isn't PostgreSQL, a missing source, a source newer than this newsbot,
-    a running bot and a target at another schema version are refused, nothing copied."""
+    a running bot, a source column the target lacks (never dropped silently) and a target at
+    another schema version are refused."""
     database = populated.parent / "newsbot.db"
     url = postgres_database.dsn
     not_pg = newsbot(populated, "migrate", "--to", str(tmp_path / "other.db"))
@@ -134,10 +143,17 @@ def test_migrate_refuses(populated: Path, postgres_database: PostgresUrl,
         conn.execute("PRAGMA user_version = 999")
     too_new = newsbot(populated, "migrate", "--to", url, "--from", str(newer))
     assert too_new.returncode == 1 and "newer newsbot" in too_new.stderr
-    asyncio.run(_pg_rows(postgres_database, "CREATE TABLE schema_version (version integer"
+    extra = tmp_path / "extra.db"
+    extra.write_bytes(database.read_bytes())
+    with sqlite3.connect(extra) as conn:
+        conn.execute("ALTER TABLE feeds ADD COLUMN claimed_by TEXT")
+    lost = newsbot(populated, "migrate", "--to", url, "--from", str(extra))
+    assert lost.returncode == 1 and "claimed_by" in lost.stderr, lost.stderr
+    asyncio.run(_pg_execute(postgres_database, "DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    asyncio.run(_pg_execute(postgres_database, "CREATE TABLE schema_version (version integer"
                          " PRIMARY KEY, applied double precision NOT NULL);"
                          " INSERT INTO schema_version VALUES (3, 0)"))
     other = newsbot(populated, "migrate", "--to", url)
     assert other.returncode == 1 and "schema version 3" in other.stderr
-    for done in (not_pg, missing, running, too_new, other):
+    for done in (not_pg, missing, running, too_new, lost, other):
         assert "Traceback" not in done.stderr
