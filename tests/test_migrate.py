@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -62,12 +63,12 @@ def populated(feed_server: FeedServer, write_config: Callable[[str], Path]) -> P
     return config
 
 
-def _sqlite_rows(database: Path, sql: str) -> list[tuple[object, ...]]:
+def _sqlite_rows(database: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(database) as conn:
         return [tuple(row) for row in conn.execute(sql)]
 
 
-async def _pg_rows(url: PostgresUrl, sql: str) -> list[tuple[object, ...]]:
+async def _pg_rows(url: PostgresUrl, sql: str) -> list[tuple[Any, ...]]:
     conn = await asyncpg.connect(url.dsn, password=url.password or None)
     try:
         return [tuple(row) for row in await conn.fetch(sql)]
@@ -83,7 +84,7 @@ async def _pg_execute(url: PostgresUrl, sql: str) -> None:
         await conn.close()
 
 
-def _same(left: list[tuple[object, ...]], right: list[tuple[object, ...]]) -> bool:
+def _same(left: list[tuple[Any, ...]], right: list[tuple[Any, ...]]) -> bool:
     """Rows equal, SQLite's integer-valued reals and PostgreSQL's floats alike."""
     return left == right or [tuple(float(v) if isinstance(v, int) else v for v in r)
                              for r in left] == [tuple(float(v) if isinstance(v, int) else v
@@ -91,8 +92,8 @@ def _same(left: list[tuple[object, ...]], right: list[tuple[object, ...]]) -> bo
 
 
 @pytest.mark.slow
-def test_migrate_copies_everything_once(populated: Path, postgres_database: PostgresUrl,
-                                        write_config: Callable[[str], Path]) -> None:
+def test_migrate_copies_everything_once(populated: Path,
+                                        postgres_database: PostgresUrl) -> None:
     """migrate copies every table with its ids (counts and sampled rows equal), a second
     run copies nothing, and search, digest and status then work on PostgreSQL."""
     database = populated.parent / "newsbot.db"
@@ -108,8 +109,9 @@ def test_migrate_copies_everything_once(populated: Path, postgres_database: Post
     second = newsbot(populated, "migrate", "--to", postgres_database.dsn)
     assert second.returncode == 0, second.stderr
     assert second.stdout.count("nothing to copy") == len(TABLES)
-    on_pg = write_config(populated.read_text(encoding="utf-8")
-                         + f'[bot]\ndatabase = "{postgres_database.dsn}"\n', "pg.toml")
+    on_pg = populated.parent / "pg.toml"
+    on_pg.write_text(populated.read_text(encoding="utf-8")
+                     + f'[bot]\ndatabase = "{postgres_database.dsn}"\n', encoding="utf-8")
     found = newsbot(on_pg, "search", "semiconductors", "tariffs")
     assert "Japan and South Korea agree to cut tariffs" in found.stdout, found.stderr
     assert newsbot(on_pg, "status").returncode == 0
