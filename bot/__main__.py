@@ -15,7 +15,14 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.operations import add_operations, backup_command, check_health, feeds_command, say
+from bot.operations import (
+    add_operations,
+    backup_command,
+    check_health,
+    feeds_command,
+    migrate_command,
+    say,
+)
 from bot.terminal import escape_json, escape_terminal
 
 if TYPE_CHECKING:
@@ -317,7 +324,8 @@ def _print_status(status: Status) -> None:
 
 _COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "run": _run, "check": _check, "fetch": _fetch, "digest": _digest, "search": _search,
-    "related": _related, "status": _status, "feeds": feeds_command, "backup": backup_command}
+    "related": _related, "status": _status, "feeds": feeds_command, "backup": backup_command,
+    "migrate": migrate_command}
 
 if __name__ == "__main__":
     raise SystemExit(main())

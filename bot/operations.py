@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`feeds import|export`, `backup` and nothing else (status --check is on status)."""
+    """`feeds import|export`, `backup`, `migrate` and nothing else (status --check is on status)."""
     feeds = commands.add_parser("feeds", help="move feeds in and out as OPML")
     actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
     put = actions.add_parser("import", help="add the feeds of an OPML file")
@@ -33,6 +33,10 @@ def add_operations(commands: argparse._SubParsersAction[argparse.ArgumentParser]
                          help="config file (default: config.toml)")
     backup = commands.add_parser("backup", help="copy the live database to PATH, consistently")
     backup.add_argument("path", type=Path, metavar="PATH")
+    migrate = commands.add_parser("migrate", help="copy the SQLite database into PostgreSQL")
+    migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://... target")
+    migrate.add_argument("--from", dest="source", type=Path, metavar="FILE",
+                         help="SQLite file (default: the config's [bot] database)")
 
 
 def say(text: str, *, error: bool = False) -> None:
@@ -126,4 +130,41 @@ async def check_health(config: Config) -> int:
         say(f"unhealthy: {alive.reason}", error=True)
         return 1
     print("healthy")
+    return 0
+
+
+async def migrate_command(config: Config, args: argparse.Namespace) -> int:
+    """`newsbot migrate --to URL [--from FILE]`: copy the SQLite database into PostgreSQL."""
+    import os
+
+    from bot.store.postgres.url import is_postgres_url, parse_postgres_url
+    from bot.store.transfer import TransferError, transfer
+
+    source = args.source if args.source is not None else config.database
+    if not isinstance(source, Path):
+        say("newsbot: migrate copies an SQLite file: give it with --from FILE", error=True)
+        return 2
+    if not is_postgres_url(args.to):
+        say("newsbot: --to must be a postgresql:// URL", error=True)
+        return 2
+    try:
+        url = parse_postgres_url(args.to, os.environ.get("NEWSBOT_DATABASE_PASSWORD", ""))
+    except ValueError as error:
+        say(f"newsbot: --to: {error}", error=True)
+        return 2
+    try:
+        counts = await transfer(source, url, lambda line: say(line, error=True))
+    except TransferError as error:
+        say(f"newsbot: {error}", error=True)
+        return 1
+    lines = [f"{'table':<14} {'sqlite':>9} {'copied':>9} {'postgresql':>11}"]
+    for c in counts:
+        note = "  nothing to copy" if c.copied == 0 else ""
+        lines.append(f"{c.table:<14} {c.source:>9} {c.copied:>9} {c.target:>11}{note}")
+    say("\n".join(lines))
+    wrong = [c.table for c in counts if c.source != c.target]
+    if wrong:
+        say(f"newsbot: row counts differ in: {', '.join(wrong)}", error=True)
+        return 1
+    say(f"Copied {source} to {url}.")
     return 0
