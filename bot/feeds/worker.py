@@ -25,6 +25,11 @@ NICENESS = 10  # below the event loop's priority: a busy worker never delays it
 PRELOAD = "bot.feeds.worker_preload"  # what the forkserver imports before forking workers
 
 
+class WorkerFailure(ParseError):
+    """The worker, not the feed, failed (no process, past the deadline, died): the same
+    bytes may well parse next time."""
+
+
 def _serve(conn: Connection, memory_mb: int) -> None:
     """A worker's life: run tasks from the pipe until it closes; report every failure."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the bot; it stops us
@@ -128,16 +133,16 @@ class ParseWorker:
         self.start()
         slot = await self._free.get()
         if slot is None:
-            raise ParseError(f"no parser process could start: {self._start_error}")
+            raise WorkerFailure(f"no parser process could start: {self._start_error}")
         try:
             kind, value = await asyncio.wait_for(_exchange(slot.conn, (task, args)),
                                                  self._deadline_s)
         except TimeoutError:
             self._retire(slot)
-            raise ParseError(f"parsing took longer than {self._deadline_s:g} s") from None
+            raise WorkerFailure(f"parsing took longer than {self._deadline_s:g} s") from None
         except (EOFError, OSError):
             self._retire(slot)
-            raise ParseError("the parser process died (too much memory?)") from None
+            raise WorkerFailure("the parser process died (too much memory?)") from None
         except asyncio.CancelledError:
             self._retire(slot)  # its pipe may hold half a task or an unread reply
             raise
