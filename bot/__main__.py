@@ -186,12 +186,12 @@ async def _fetch(config: Config, args: argparse.Namespace) -> int:
     """Poll every feed once; 0 when every feed was read, 1 when any failed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from bot.app import open_core
+    from bot.pipeline import open_pipeline
 
     out = _console()
     # The report below names each failure once; the poller's log line would repeat it.
     logging.getLogger("bot.feeds.poll").setLevel(logging.ERROR)
-    async with open_core(config) as core:
+    async with open_pipeline(config) as core:
         feeds = await core.store.feeds.active_feeds()
         columns = (TextColumn("fetching"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=_console(stderr=True), transient=True) as bar:
