@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from bot.enrich.fulltext import main_text
 from bot.enrich.stories import Stories
 from bot.feeds.caps import cap_content
+from bot.feeds.errors import ParseError
 from bot.feeds.failures import FailurePolicy, FeedFailures
 from bot.feeds.fetch import Fetcher, FetchResult
-from bot.feeds.parse import ParseError
 from bot.feeds.worker import ParseWorker, WorkerFailure
 from bot.logs import bind
 from bot.model import Entry, FeedState, UnchangedPoll

@@ -16,8 +16,7 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any, TypeVar
 
-from bot.enrich.pipeline import enrich_entries
-from bot.feeds.parse import ParseError, parse_feed
+from bot.feeds.errors import ParseError
 from bot.model import Entry, NewArticle, ParsedFeed
 
 T = TypeVar("T")
@@ -126,6 +125,8 @@ class ParseWorker:
     async def enrich(self, entries: Sequence[Entry], feed_tags: Sequence[str],
                      aliases: Mapping[str, str]) -> list[NewArticle]:
         """Clean text, summarize and tag new entries in a worker."""
+        from bot.enrich.pipeline import enrich_entries  # loaded here on the first new entries
+
         return await self.run(enrich_entries, (list(entries), tuple(feed_tags), dict(aliases)))
 
     async def run(self, task: Callable[..., T], args: tuple[Any, ...]) -> T:
@@ -203,4 +204,6 @@ def _stop(slot: _Slot) -> None:
 
 def _parse_task(body: bytes, url: str, now: datetime, content_type: str,
                 max_entries: int) -> ParsedFeed:
+    from bot.feeds.parse import parse_feed  # the worker's preload has it; the poller never
+
     return parse_feed(body, url, now=now, content_type=content_type, max_entries=max_entries)
