@@ -125,9 +125,7 @@ class ParseWorker:
     async def enrich(self, entries: Sequence[Entry], feed_tags: Sequence[str],
                      aliases: Mapping[str, str]) -> list[NewArticle]:
         """Clean text, summarize and tag new entries in a worker."""
-        from bot.enrich.pipeline import enrich_entries  # loaded here on the first new entries
-
-        return await self.run(enrich_entries, (list(entries), tuple(feed_tags), dict(aliases)))
+        return await self.run(_enrich_task, (list(entries), tuple(feed_tags), dict(aliases)))
 
     async def run(self, task: Callable[..., T], args: tuple[Any, ...]) -> T:
         """Run a picklable module-level function in a worker, under the deadline."""
@@ -204,6 +202,13 @@ def _stop(slot: _Slot) -> None:
 
 def _parse_task(body: bytes, url: str, now: datetime, content_type: str,
                 max_entries: int) -> ParsedFeed:
-    from bot.feeds.parse import parse_feed  # the worker's preload has it; the poller never
+    from bot.feeds.parse import parse_feed  # the worker's preload has it
 
     return parse_feed(body, url, now=now, content_type=content_type, max_entries=max_entries)
+
+
+def _enrich_task(entries: list[Entry], feed_tags: tuple[str, ...],
+                 aliases: dict[str, str]) -> list[NewArticle]:
+    from bot.enrich.pipeline import enrich_entries  # the worker's preload has it
+
+    return enrich_entries(entries, feed_tags, aliases)
