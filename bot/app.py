@@ -21,24 +21,18 @@ from bot.chat.adapter import PlatformError
 from bot.chat.commands import Commands
 from bot.chat.console_adapter import ConsoleAdapter
 from bot.chat.feed_limits import AddLimits
-from bot.chat.leased_job import holder_id
 from bot.chat.moderation import Moderation
 from bot.chat.publishing import new_page_token
 from bot.config import Config
 from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
-from bot.enrich.tags import display_tag
-from bot.feeds.failures import FailurePolicy, FeedFailures
-from bot.feeds.fetch import Fetcher, FetchLimits
-from bot.feeds.guard import DEFAULT_PORTS, AddressCheck
-from bot.feeds.guard import address_check as guard_check
-from bot.feeds.poll import Poller, PollSettings
-from bot.feeds.worker import ParseWorker
+from bot.feeds.poll import Poller
 from bot.metrics import MeteredSender, Metrics, MetricsServer
-from bot.model import CONSOLE_CHANNEL, Claimant, tag_key
+from bot.model import CONSOLE_CHANNEL
 from bot.monitor import HEARTBEAT_S, Monitor
+from bot.pipeline import address_check, allowed_ports, open_pipeline
 from bot.ports import Clock
-from bot.records import open_records, utc_now
+from bot.records import utc_now
 from bot.store.lock import run_lock
 from bot.store.postgres.url import PostgresUrl
 from bot.store.store import Store
@@ -67,18 +61,6 @@ class Core:
     metrics: Metrics = field(default_factory=Metrics)
 
 
-def address_check(config: Config) -> AddressCheck:
-    """Public addresses only, unless the config allows private or metadata ones."""
-    fetch = config.model.fetch
-    return guard_check(allow_private=fetch.allow_private_addresses,
-                       allow_metadata=fetch.allow_metadata_addresses)
-
-
-def allowed_ports(config: Config) -> frozenset[int]:
-    """The ports feeds on public addresses may use: 80, 443 and the config's allowed_ports."""
-    return DEFAULT_PORTS | frozenset(config.model.fetch.allowed_ports)
-
-
 def add_limits(config: Config) -> AddLimits:
     """How many feeds chat may try to add, from the config."""
     fetch = config.model.fetch
@@ -89,52 +71,26 @@ def add_limits(config: Config) -> AddLimits:
 @asynccontextmanager
 async def open_core(config: Config, *, clock: Clock = utc_now,
                     console_fallback: bool = False) -> AsyncIterator[Core]:
-    """Open the records (the database, with the config's feeds in it), the fetcher and the
-    parse workers; close them in reverse on exit. Every part reads the time from `clock`."""
+    """The polling pipeline (bot/pipeline.py) with the chat commands and moderation on top;
+    everything closes in reverse on exit. Every part reads the time from `clock`."""
     fetch = config.model.fetch
-    limits = FetchLimits(timeout_s=fetch.timeout, max_bytes=fetch.max_bytes,
-                         concurrency=fetch.concurrency, per_host=fetch.per_host,
-                         user_agent=fetch.user_agent, allowed_ports=allowed_ports(config))
-    async with AsyncExitStack() as stack:
-        records = await stack.enter_async_context(
-            open_records(config, clock=clock, console_fallback=console_fallback))
-        store = records.store
-        fetcher = await stack.enter_async_context(Fetcher(limits, address_check(config)))
-        worker = await stack.enter_async_context(ParseWorker(processes=_worker_count()))
-        stories = Stories(store.articles, clock)
-        claimant = Claimant(holder_id(), timedelta(seconds=config.model.bot.lease))
-        digests = DigestService(store, stories, records.channels, clock, claimant)
-        failures = FeedFailures(store, FailurePolicy(
-            fetch.notify_after_failures, timedelta(seconds=fetch.disable_after)), digests)
-        poller = Poller(store, fetcher, worker, stories, clock,
-                        PollSettings(concurrency=fetch.concurrency, max_entries=fetch.max_entries,
-                                     aliases=tag_aliases(config), claimant=claimant),
-                        failures)
-        moderation = Moderation(store, digests, poller, address_check(config), clock,
-                                fetch.interval, fetcher,
+    async with open_pipeline(config, clock=clock, console_fallback=console_fallback) as parts:
+        moderation = Moderation(parts.store, parts.digests, parts.poller, address_check(config),
+                                clock, fetch.interval, parts.fetcher,
                                 max_feeds=fetch.max_feeds_per_channel,
                                 ports=allowed_ports(config), limits=add_limits(config))
         metrics = Metrics()
         links = web_links(config)
-        yield Core(config, store, poller, digests,
-                   Commands(store, digests, moderation, stories, clock, metrics=metrics,
-                            page_link=links.page_link if links else None),
-                   clock, stories, metrics)
+        yield Core(config, parts.store, parts.poller, parts.digests,
+                   Commands(parts.store, parts.digests, moderation, parts.stories, clock,
+                            metrics=metrics, page_link=links.page_link if links else None),
+                   clock, parts.stories, metrics)
 
 
 def web_links(config: Config) -> Links | None:
     """The published pages' addresses, when the config has a [web] section."""
     web = config.model.web
     return Links(web.base_url) if web is not None else None
-
-
-def tag_aliases(config: Config) -> dict[str, str]:
-    """The config's tag aliases keyed by tag key: "U.S.", "usa" and "USA" are one."""
-    return {tag_key(alias): display_tag(tag) for alias, tag in config.model.tags.aliases.items()}
-
-
-def _worker_count() -> int:
-    return os.cpu_count() or 1
 
 
 async def run_bot(config: Config) -> None:

@@ -5,22 +5,26 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from difflib import get_close_matches
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    model_validator,
+from bot.config_values import (
+    KeyProblem,
+    Location,
+    Many,
+    Read,
+    Section,
+    choice,
+    converted,
+    flag,
+    integer,
+    key,
+    read_section,
+    table_of_texts,
+    text,
 )
-
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 from bot.filters.parse import FilterError, parse_filter
 from bot.store.postgres.url import PostgresUrl, is_postgres_url, parse_postgres_url
@@ -108,14 +112,20 @@ def _check_channel_id(value: str) -> str:
     return value
 
 
-Duration = Annotated[int, BeforeValidator(parse_duration)]
-HttpUrl = Annotated[str, AfterValidator(check_http_url)]
-TimeZone = Annotated[str, AfterValidator(_check_timezone)]
-Port = Annotated[int, Field(ge=1, le=65535)]
+def _duration(low: int | None = None, high: int | None = None) -> Read:
+    """A duration ("90s", "15m", "2h", "1d" or seconds) in [low, high] seconds."""
+    def read(value: Any) -> int:
+        seconds = parse_duration(value)
+        if low is not None and seconds < low:
+            raise ValueError(f"should be at least {low} seconds (got {seconds})")
+        if high is not None and seconds > high:
+            raise ValueError(f"should be at most {high} seconds (got {seconds})")
+        return seconds
+    return converted(read)
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _port(value: object, loc: Location) -> int:
+    return int(integer(1, 65535)(value, loc))
 
 
 def check_database(value: str) -> str:
@@ -131,18 +141,22 @@ def check_database(value: str) -> str:
     return value
 
 
-class BotSection(_Section):
+def _http_url() -> Read:
+    return text(check_http_url)
+
+
+@dataclass(frozen=True, slots=True)
+class BotSection:
     # An SQLite file, or "postgresql://user@host:5432/newsbot" (password from
-    # NEWSBOT_DATABASE_PASSWORD, or the URL's standard forms)
-    database: Annotated[str, AfterValidator(check_database)] = Field(  # no password in repr
-        default="newsbot.db", repr=False)
-    timezone: TimeZone = "UTC"
-    log_level: str = Field(default="INFO", pattern=r"(?i)debug|info|warning|error")
-    log_format: Literal["text", "json"] = "text"
-    retention: Duration = 90 * 86400
+    # NEWSBOT_DATABASE_PASSWORD, or the URL's standard forms); never in repr
+    database: str = key("newsbot.db", read=text(check_database), shown=False)
+    timezone: str = key("UTC", read=text(_check_timezone))
+    log_level: str = key("INFO", read=choice("debug", "info", "warning", "error", fold_case=True))
+    log_format: Literal["text", "json"] = key("text", read=choice("text", "json"))
+    retention: int = key(90 * 86400, read=_duration())
     # How long a process's claim on a due feed or an outbox digest lasts unless renewed: the
     # work of a process that died is taken over by the others after this
-    lease: Annotated[Duration, Field(ge=1, le=3600)] = 30
+    lease: int = key(30, read=_duration(1, 3600))
 
 
 def check_listen(value: str) -> str:
@@ -153,8 +167,9 @@ def check_listen(value: str) -> str:
     return value
 
 
-class MetricsSection(_Section):
-    listen: Annotated[str, AfterValidator(check_listen)] = ""
+@dataclass(frozen=True, slots=True)
+class MetricsSection:
+    listen: str = key("", read=text(check_listen))
 
 
 def _check_public_url(url: str) -> str:
@@ -169,9 +184,10 @@ def _check_public_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-class WebSection(_Section):
-    listen: Annotated[str, AfterValidator(_check_listen)] = "127.0.0.1:8080"
-    public_url: Annotated[str, AfterValidator(_check_public_url)] = ""  # "" = http://<listen>
+@dataclass(frozen=True, slots=True)
+class WebSection:
+    listen: str = key("127.0.0.1:8080", read=text(_check_listen))
+    public_url: str = key("", read=text(_check_public_url))  # "" = http://<listen>
 
     @property
     def listen_address(self) -> tuple[str, int]:
@@ -184,23 +200,24 @@ class WebSection(_Section):
         return self.public_url or f"http://{self.listen.strip()}"
 
 
-class FetchSection(_Section):
-    interval: Duration = 900
-    allow_private_addresses: bool = False
-    allow_metadata_addresses: bool = False
-    allowed_ports: tuple[Port, ...] = ()  # besides 80 and 443, on public addresses
-    timeout: Duration = 30
-    max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
-    concurrency: int = Field(default=16, ge=1, le=256)
-    per_host: int = Field(default=2, ge=1, le=16)
-    max_entries: int = Field(default=200, ge=1, le=1000)
-    notify_after_failures: int = Field(default=5, ge=1)
-    disable_after: Duration = 7 * 86400
-    max_feeds_per_channel: int = Field(default=50, ge=1)
-    feed_adds_per_user: int = Field(default=50, ge=1)  # feeds tried from chat, per hour
-    feed_adds_per_chat: int = Field(default=50, ge=1)  # per hour
-    private_feed_adds_per_day: int = Field(default=200, ge=1)  # all private chats together
-    user_agent: str = "newsbot/0.1 (RSS digest bot)"
+@dataclass(frozen=True, slots=True)
+class FetchSection:
+    interval: int = key(900, read=_duration())
+    allow_private_addresses: bool = key(False, read=flag())
+    allow_metadata_addresses: bool = key(False, read=flag())
+    allowed_ports: tuple[int, ...] = key((), read=Many(_port))  # besides 80, 443 (public)
+    timeout: int = key(30, read=_duration())
+    max_bytes: int = key(5 * 1024 * 1024, read=integer(1))
+    concurrency: int = key(16, read=integer(1, 256))
+    per_host: int = key(2, read=integer(1, 16))
+    max_entries: int = key(200, read=integer(1, 1000))
+    notify_after_failures: int = key(5, read=integer(1))
+    disable_after: int = key(7 * 86400, read=_duration())
+    max_feeds_per_channel: int = key(50, read=integer(1))
+    feed_adds_per_user: int = key(50, read=integer(1))  # feeds tried from chat, per hour
+    feed_adds_per_chat: int = key(50, read=integer(1))  # per hour
+    private_feed_adds_per_day: int = key(200, read=integer(1))  # all private chats together
+    user_agent: str = key("newsbot/0.1 (RSS digest bot)", read=text())
 
 
 def parse_shard_ids(text: str) -> tuple[int, ...]:
@@ -217,11 +234,12 @@ def parse_shard_ids(text: str) -> tuple[int, ...]:
     return tuple(sorted(ids))
 
 
-class DiscordSection(_Section):
-    api_base_url: HttpUrl = "https://discord.com/api/v10"
-    gateway_url: str = "wss://gateway.discord.gg"
-    shards: str = ""  # "" = every shard of shard_count
-    shard_count: int | None = Field(default=None, ge=1, le=MAX_SHARDS)
+@dataclass(frozen=True, slots=True)
+class DiscordSection:
+    api_base_url: str = key("https://discord.com/api/v10", read=_http_url())
+    gateway_url: str = key("wss://gateway.discord.gg", read=text())
+    shards: str = key("", read=text())  # "" = every shard of shard_count
+    shard_count: int | None = key(None, read=integer(1, MAX_SHARDS))
 
     @property
     def shard_ids(self) -> tuple[int, ...] | None:
@@ -231,83 +249,84 @@ class DiscordSection(_Section):
             return None if self.shard_count is None else tuple(range(self.shard_count))
         return parse_shard_ids(self.shards)
 
-    @model_validator(mode="after")
-    def _check_shards(self) -> DiscordSection:
+    def __post_init__(self) -> None:
         if not self.shards.strip():
-            return self
+            return
         try:
             ids = parse_shard_ids(self.shards)
         except ValueError as error:
-            raise _KeyError("discord.shards", str(error)) from None
+            raise KeyProblem("discord.shards", str(error)) from None
         if self.shard_count is None:
-            raise _KeyError("discord.shards", "needs shard_count, the total number of shards "
-                            "of every process together")
+            raise KeyProblem("discord.shards", "needs shard_count, the total number of shards "
+                             "of every process together")
         if ids[-1] >= self.shard_count:
-            raise _KeyError("discord.shards", f"shard {ids[-1]} does not exist: with "
-                            f"shard_count = {self.shard_count} the ids are 0 to "
-                            f"{self.shard_count - 1}")
-        return self
+            raise KeyProblem("discord.shards", f"shard {ids[-1]} does not exist: with "
+                             f"shard_count = {self.shard_count} the ids are 0 to "
+                             f"{self.shard_count - 1}")
 
 
-class TelegramSection(_Section):
-    api_base_url: HttpUrl = "https://api.telegram.org/bot"
-    webhook_url: Annotated[str, AfterValidator(_check_webhook_url)] = ""  # "" = long polling
-    webhook_listen: Annotated[str, AfterValidator(_check_listen)] = "0.0.0.0:8443"
+@dataclass(frozen=True, slots=True)
+class TelegramSection:
+    api_base_url: str = key("https://api.telegram.org/bot", read=_http_url())
+    webhook_url: str = key("", read=text(_check_webhook_url))  # "" = long polling
+    webhook_listen: str = key("0.0.0.0:8443", read=text(_check_listen))
     # long polling: how long the poller's lease lasts unless renewed (every third of it)
-    poller_lease: Annotated[Duration, Field(ge=3, le=3600)] = 30
+    poller_lease: int = key(30, read=_duration(3, 3600))
 
     @property
     def listen_address(self) -> tuple[str, int]:
         """The host and port the webhook server listens on."""
         return split_host_port(self.webhook_listen)
 
-    @model_validator(mode="after")
-    def _check_webhook_scheme(self) -> TelegramSection:
+    def __post_init__(self) -> None:
         official = urlsplit(self.api_base_url).hostname == "api.telegram.org"
         if official and self.webhook_url and urlsplit(self.webhook_url).scheme != "https":
-            raise _KeyError("telegram.webhook_url", "Telegram posts only to https URLs (plain "
-                            "http works with a self-hosted Bot API server only)")
-        return self
+            raise KeyProblem("telegram.webhook_url", "Telegram posts only to https URLs (plain "
+                             "http works with a self-hosted Bot API server only)")
 
 
-class FeedSection(_Section):
-    url: HttpUrl
-    name: str = ""
-    tags: tuple[str, ...] = ()
-    interval: Duration | None = None
-    full_text: bool = False
+@dataclass(frozen=True, slots=True)
+class FeedSection:
+    url: str = key(read=_http_url())
+    name: str = key("", read=text())
+    tags: tuple[str, ...] = key((), read=Many(text()))
+    interval: int | None = key(None, read=_duration())
+    full_text: bool = key(False, read=flag())
 
 
-class ChannelSection(_Section):
-    id: Annotated[str, AfterValidator(_check_channel_id)]
-    feeds: tuple[str, ...] = ("*",)
-    filter: str = ""
-    digest: str = "daily 08:00"
-    timezone: TimeZone | None = None
-    max_items: int = Field(default=10, ge=1, le=50)
-    fairness: Literal["round-robin", "none"] = "round-robin"
-    breaking: str = ""
-    post_empty: bool = False
-    publish: bool = False  # on the web from the first start (needs [web])
+@dataclass(frozen=True, slots=True)
+class ChannelSection:
+    id: str = key(read=text(_check_channel_id))
+    feeds: tuple[str, ...] = key(("*",), read=Many(text()))
+    filter: str = key("", read=text())
+    digest: str = key("daily 08:00", read=text())
+    timezone: str | None = key(None, read=text(_check_timezone))
+    max_items: int = key(10, read=integer(1, 50))
+    fairness: Literal["round-robin", "none"] = key("round-robin",
+                                                   read=choice("round-robin", "none"))
+    breaking: str = key("", read=text())
+    post_empty: bool = key(False, read=flag())
+    publish: bool = key(False, read=flag())  # on the web from the first start (needs [web])
 
 
-class TagsSection(_Section):
-    aliases: dict[str, str] = Field(default_factory=dict)
+@dataclass(frozen=True, slots=True)
+class TagsSection:
+    aliases: dict[str, str] = key(read=table_of_texts(), factory=dict)
 
 
-class ConfigModel(_Section):
-    bot: BotSection = BotSection()
-    fetch: FetchSection = FetchSection()
-    tags: TagsSection = TagsSection()
-    metrics: MetricsSection = MetricsSection()
-    web: WebSection | None = None
-    discord: DiscordSection | None = None
-    telegram: TelegramSection | None = None
-    feeds: tuple[FeedSection, ...] = ()
-    channels: tuple[ChannelSection, ...] = ()
+@dataclass(frozen=True, slots=True)
+class ConfigModel:
+    bot: BotSection = key(BotSection(), read=Section(BotSection))
+    fetch: FetchSection = key(FetchSection(), read=Section(FetchSection))
+    tags: TagsSection = key(read=Section(TagsSection), factory=TagsSection)
+    metrics: MetricsSection = key(MetricsSection(), read=Section(MetricsSection))
+    web: WebSection | None = key(None, read=Section(WebSection))
+    discord: DiscordSection | None = key(None, read=Section(DiscordSection))
+    telegram: TelegramSection | None = key(None, read=Section(TelegramSection))
+    feeds: tuple[FeedSection, ...] = key((), read=Many(Section(FeedSection)))
+    channels: tuple[ChannelSection, ...] = key((), read=Many(Section(ChannelSection)))
 
-    @model_validator(mode="after")
-    def _check_references(self) -> ConfigModel:
+    def __post_init__(self) -> None:
         _check_unique("feeds", [f.url for f in self.feeds], "url")
         _check_unique("feeds", [f.name for f in self.feeds if f.name], "name")
         _check_unique("channels", [c.id for c in self.channels], "id")
@@ -317,23 +336,16 @@ class ConfigModel(_Section):
             try:
                 parse_schedule(channel.digest, tz)
             except ScheduleError as error:
-                raise _KeyError(f"channels[{index}].digest", str(error)) from None
-            for key in ("filter", "breaking"):
-                _check_filter(f"channels[{index}].{key}", getattr(channel, key))
+                raise KeyProblem(f"channels[{index}].digest", str(error)) from None
+            for name in ("filter", "breaking"):
+                _check_filter(f"channels[{index}].{name}", getattr(channel, name))
             if channel.publish and self.web is None:
-                raise _KeyError(f"channels[{index}].publish", "needs the web server: add a "
-                                '[web] section (e.g. listen = "127.0.0.1:8080")')
+                raise KeyProblem(f"channels[{index}].publish", "needs the web server: add a "
+                                 '[web] section (e.g. listen = "127.0.0.1:8080")')
             for name in channel.feeds:
                 if name not in known:
-                    raise _KeyError(f"channels[{index}].feeds",
-                                    f'"{name}" is not the name or URL of a feed in this file')
-        return self
-
-
-class _KeyError(ValueError):
-    def __init__(self, key: str, reason: str) -> None:
-        super().__init__(reason)
-        self.key, self.reason = key, reason
+                    raise KeyProblem(f"channels[{index}].feeds",
+                                     f'"{name}" is not the name or URL of a feed in this file')
 
 
 def _check_filter(key: str, text: str) -> None:
@@ -341,36 +353,60 @@ def _check_filter(key: str, text: str) -> None:
         try:
             parse_filter(text)
         except FilterError as error:
-            raise _KeyError(key, str(error)) from None
+            raise KeyProblem(key, str(error)) from None
 
 
 def _check_unique(section: str, values: list[str], key: str) -> None:
     seen: set[str] = set()
     for index, value in enumerate(values):
         if value in seen:
-            raise _KeyError(f"{section}[{index}].{key}", f'"{value}" appears twice')
+            raise KeyProblem(f"{section}[{index}].{key}", f'"{value}" appears twice')
         seen.add(value)
 
 
-_NO_SECRET = SecretStr("")
+class Secret:
+    """A value that never shows: repr, str and f-strings give "**********"; the adapters
+    get the value (get_secret_value) where they are built. Empty is false."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str = "") -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        """The secret itself."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __repr__(self) -> str:
+        return f"Secret('{self}')"
 
 
-class Config(BaseModel):
-    """The validated configuration plus the secrets taken from the environment.
+_NO_SECRET = Secret()
 
-    The secrets are SecretStr: repr, str, logs and model_dump_json show "**********"; the
-    adapters get the value (get_secret_value) where they are built.
-    """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The validated configuration plus the secrets taken from the environment."""
 
     path: Path
     model: ConfigModel
-    discord_token: SecretStr = _NO_SECRET
-    telegram_token: SecretStr = _NO_SECRET
+    discord_token: Secret = _NO_SECRET
+    telegram_token: Secret = _NO_SECRET
     # "" = a random one each start, when webhook_url is set
-    telegram_webhook_secret: SecretStr = _NO_SECRET
-    database_password: SecretStr = _NO_SECRET  # for a PostgreSQL database
+    telegram_webhook_secret: Secret = _NO_SECRET
+    database_password: Secret = _NO_SECRET  # for a PostgreSQL database
 
     @property
     def database(self) -> Path | PostgresUrl:
@@ -387,18 +423,18 @@ def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     env = os.environ if environ is None else environ
     data = _read_toml(path)
     try:
-        model = ConfigModel.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(f"{path}: {_first_error(error)}") from None
+        model = read_section(ConfigModel, data)
+    except KeyProblem as problem:
+        raise ConfigError(f"{path}: {problem.key}: {problem.reason}") from None
     secret = env.get("TELEGRAM_WEBHOOK_SECRET", "")
     if secret and not _WEBHOOK_SECRET.fullmatch(secret):
         raise ConfigError("TELEGRAM_WEBHOOK_SECRET (environment): Telegram accepts 1-256 "
                           f"characters of A-Z, a-z, 0-9, _ and - (it has {len(secret)})")
     return Config(path=path, model=model,
-                  discord_token=SecretStr(env.get("DISCORD_TOKEN", "")),
-                  telegram_token=SecretStr(env.get("TELEGRAM_TOKEN", "")),
-                  telegram_webhook_secret=SecretStr(secret),
-                  database_password=SecretStr(env.get("NEWSBOT_DATABASE_PASSWORD", "")))
+                  discord_token=Secret(env.get("DISCORD_TOKEN", "")),
+                  telegram_token=Secret(env.get("TELEGRAM_TOKEN", "")),
+                  telegram_webhook_secret=Secret(secret),
+                  database_password=Secret(env.get("NEWSBOT_DATABASE_PASSWORD", "")))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -428,66 +464,3 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
         raise ConfigError(f"{path}: not valid TOML: a number with too many digits") from None
-
-
-def _first_error(error: ValidationError) -> str:
-    detail = error.errors()[0]
-    context = detail.get("ctx", {})
-    inner = context.get("error")
-    if isinstance(inner, _KeyError):
-        return f"{inner.key}: {inner.reason}"
-    key = _key_path(detail["loc"])
-    kind = detail["type"]
-    if kind == "extra_forbidden":
-        return f"{key}: unknown key{_suggestion(detail['loc'])}"
-    if kind == "missing":
-        return f"{key}: required key is missing"
-    if isinstance(inner, ValueError):
-        return f"{key}: {inner}"
-    message = detail["msg"][0].lower() + detail["msg"][1:]
-    return f"{key}: {message} (got {_show(detail.get('input'))})"
-
-
-def _suggestion(loc: tuple[int | str, ...]) -> str:
-    """' (did you mean "x"?)' when a known key of the section is close to the unknown one."""
-    close = get_close_matches(str(loc[-1]), _known_keys(loc[:-1]), n=1)
-    return f' (did you mean "{close[0]}"?)' if close else ""
-
-
-def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
-    """The keys of the section at `loc` (list indexes skipped), or none when it isn't one."""
-    model: type[BaseModel] = ConfigModel
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        section = _section_type(field.annotation) if field is not None else None
-        if section is None:
-            return []
-        model = section
-    return list(model.model_fields)
-
-
-def _section_type(annotation: Any) -> type[BaseModel] | None:
-    """The section model inside a field's type (`X`, `X | None`, `tuple[X, ...]`), if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _section_type(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif not part.startswith("function-") and part not in ("tuple[str, ...]",):
-            path += f".{part}" if path else part
-    return path or "(top level)"
-
-
-def _show(value: Any) -> str:
-    return _cut(repr(value))

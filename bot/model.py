@@ -131,6 +131,7 @@ class FeedState:
     etag: str = ""
     last_modified: str = ""
     body_hash: str = ""
+    failed_body_hash: str = ""  # the body that failed to parse at the last poll, if it did
     failures: int = 0
     last_error: str = ""
     last_polled: datetime | None = None

@@ -45,8 +45,8 @@ def say(text: str, *, error: bool = False) -> None:
 
 
 def _transfer(core: Core) -> FeedTransfer:
-    from bot.app import address_check, allowed_ports
     from bot.chat.feed_transfer import FeedTransfer
+    from bot.pipeline import address_check, allowed_ports
 
     return FeedTransfer(core.store, core.digests, address_check(core.config), core.clock,
                         core.config.model.fetch.interval, allowed_ports(core.config))

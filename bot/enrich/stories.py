@@ -6,8 +6,8 @@ import asyncio
 import itertools
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from bot.enrich import vectors
 from bot.enrich.anchors import (
     decode,
     headline_conflict,
@@ -18,12 +18,14 @@ from bot.enrich.anchors import (
 from bot.enrich.language import language
 from bot.enrich.related import RelatedCandidate, rank_related
 from bot.enrich.same_story import WINDOW_HOURS, Candidate, choose_story, same_story_probability
-from bot.enrich.story_index import Indexed, StoryIndex
-from bot.enrich.vectors import Matrix
 from bot.model import Article
 from bot.ports import Clock
 from bot.store.articles import ArticleStore
 from bot.store.db import TextQuery
+
+if TYPE_CHECKING:  # both load numpy: the index is built beside the loop, on first use
+    from bot.enrich.story_index import Indexed, StoryIndex
+    from bot.enrich.vectors import Matrix
 
 SAME_STORY_WINDOW = timedelta(hours=WINDOW_HOURS)
 INDEX_WINDOW = timedelta(days=7)  # recent stories kept in memory for matching and ranking
@@ -44,7 +46,7 @@ class Stories:
     def __init__(self, articles: ArticleStore, clock: Clock) -> None:
         self._articles = articles
         self._clock = clock
-        self._index = StoryIndex()
+        self._loaded: StoryIndex | None = None  # built by the first _refresh
         self._lock = asyncio.Lock()
 
     async def assign(self, new: Sequence[Article]) -> int:
@@ -57,6 +59,11 @@ class Stories:
             joined = await asyncio.to_thread(self._join, ids)  # CPU-heavy: not on the loop
             await self._articles.set_clusters(list(joined.items()))
         return sum(1 for article in new if article.id in joined)
+
+    @property
+    def _index(self) -> StoryIndex:
+        assert self._loaded is not None, "the index is read after a _refresh only"
+        return self._loaded
 
     def _join(self, ids: Sequence[int]) -> dict[int, int]:
         """Match each indexed article to a story and record it in the index.
@@ -100,6 +107,8 @@ class Stories:
     async def _refresh(self) -> None:
         """Catch up with articles stored since the last look; forget those past the window."""
         since = self._clock() - INDEX_WINDOW
+        if self._loaded is None:  # numpy and the index code load in a thread, not on the loop
+            self._loaded = await asyncio.to_thread(_new_index)
         while True:
             points = await self._articles.story_points_after(
                 self._index.last_id, seen_since=since, limit=5000)
@@ -123,17 +132,16 @@ class Stories:
         """What related_to ranks: stories near the article in words or meaning."""
         points = await self._articles.story_points([article.id])
         anchors = decode(points[0].anchors) if points else {}
-        vector = _unit(points[0].vector) if points else None
         terms = [k for k in anchors if not k.startswith("#")][:_QUERY_TERMS]
         async with self._lock:  # the index may be matching in a thread meanwhile
             await self._refresh()
+            vector = _unit(points[0].vector) if points else None
             return await self._candidates(vector, anchors, terms)
 
     async def candidates_for_words(self, text: str) -> list[RelatedCandidate]:
         """What related_to_words ranks: stories near the words in words or meaning."""
         anchors = query_anchors(text, language("en"))
-        found_vectors = await asyncio.to_thread(vectors.embed, [text])
-        vector = found_vectors[0] if found_vectors is not None and len(found_vectors) else None
+        vector = await asyncio.to_thread(_embed_one, text)
         terms = [k for k in anchors if not k.startswith(("#", "~"))][:8]
         async with self._lock:  # the index may be matching in a thread meanwhile
             await self._refresh()
@@ -173,7 +181,23 @@ class Stories:
         return found
 
 
+def _new_index() -> StoryIndex:
+    from bot.enrich.story_index import StoryIndex
+
+    return StoryIndex()
+
+
+def _embed_one(text: str) -> Matrix | None:
+    from bot.enrich import vectors
+
+    found = vectors.embed([text])
+    return found[0] if found is not None and len(found) else None
+
+
 def _unit(blob: bytes) -> Matrix | None:
+    """A stored vector as a unit row (called after a _refresh: numpy is loaded)."""
+    from bot.enrich import vectors
+
     matrix, present = vectors.unpack([blob])
     return matrix[0] if present[0] else None
 

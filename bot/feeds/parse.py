@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import feedparser
 
 from bot.feeds import caps
+from bot.feeds.errors import ParseError as ParseError  # raised here; tests import it here
 from bot.feeds.fastparse import TooDeep, parse_fast
 from bot.feeds.xml_guard import strip_entity_declarations
 from bot.model import CONTENT_KEY, Entry, ParsedFeed
@@ -26,10 +27,6 @@ _TRACKING = re.compile(r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid
                        r"ocid|cmpid|at_medium|at_campaign|__twitter_impression", re.IGNORECASE)
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
-
-
-class ParseError(Exception):
-    """The bytes are not a feed we can read; the message says why."""
 
 
 def canonical_url(url: str, base: str = "") -> str:

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from bot.enrich.fulltext import main_text
 from bot.enrich.stories import Stories
 from bot.feeds.caps import cap_content
+from bot.feeds.errors import ParseError
 from bot.feeds.failures import FailurePolicy, FeedFailures
 from bot.feeds.fetch import Fetcher, FetchResult
-from bot.feeds.parse import ParseError
-from bot.feeds.worker import ParseWorker
+from bot.feeds.worker import ParseWorker, WorkerFailure
 from bot.logs import bind
 from bot.model import Claimant, Entry, FeedState, UnchangedPoll
 from bot.ports import Clock
@@ -151,10 +151,17 @@ class Poller:
         if body_hash == feed.body_hash:
             unchanged.append(self._unchanged(feed, result))
             return FeedOutcome(feed, not_modified=True)
+        if body_hash == feed.failed_body_hash:  # these bytes failed to parse last time
+            return await self._failed(feed, feed.last_error, None, failed_body_hash=body_hash)
         now = self._clock()
-        parsed = await self._worker.parse(result.body, result.final_url or feed.url, now=now,
-                                          content_type=result.content_type,
-                                          max_entries=self._settings.max_entries)
+        try:
+            parsed = await self._worker.parse(result.body, result.final_url or feed.url,
+                                              now=now, content_type=result.content_type,
+                                              max_entries=self._settings.max_entries)
+        except WorkerFailure:
+            raise
+        except ParseError as error:  # the bytes are broken: they will fail alike next time
+            return await self._failed(feed, str(error), None, failed_body_hash=body_hash)
         if parsed.skipped:
             log.warning("feed %s: %d unreadable items skipped; the first: %s", feed.url,
                         len(parsed.skipped), parsed.skipped[0])
@@ -218,8 +225,8 @@ class Poller:
         except StoreError as error:
             log.error("%d unchanged feeds: their poll was not recorded: %s", len(polls), error)
 
-    async def _failed(self, feed: FeedState, error: str,
-                      result: FetchResult | None) -> FeedOutcome:
+    async def _failed(self, feed: FeedState, error: str, result: FetchResult | None,
+                      failed_body_hash: str = "") -> FeedOutcome:
         now = self._clock()
         failures = feed.failures + 1
         retry_after = result.retry_after_s if result is not None else None
@@ -229,7 +236,8 @@ class Poller:
             disable = await self._failures.failed(feed, failures, error, now, gone=gone)
             await self._store.feeds.record_failure(
                 feed.id, error=error, failures=failures, now=now, disable=disable,
-                next_poll=next_poll_after_failure(feed, failures, now, retry_after))
+                next_poll=next_poll_after_failure(feed, failures, now, retry_after),
+                failed_body_hash=failed_body_hash)
         except StoreError as db_error:  # locked or full: the feed stays due, tried again
             log.error("feed %s: its failure was not recorded: %s", feed.url, db_error)
         return FeedOutcome(feed, error=error + (" (feed disabled: gone for good)" if gone else ""),

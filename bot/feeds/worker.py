@@ -16,13 +16,17 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any, TypeVar
 
-from bot.enrich.pipeline import enrich_entries
-from bot.feeds.parse import ParseError, parse_feed
+from bot.feeds.errors import ParseError
 from bot.model import Entry, NewArticle, ParsedFeed
 
 T = TypeVar("T")
 NICENESS = 10  # below the event loop's priority: a busy worker never delays it
 PRELOAD = "bot.feeds.worker_preload"  # what the forkserver imports before forking workers
+
+
+class WorkerFailure(ParseError):
+    """The worker, not the feed, failed (no process, past the deadline, died): the same
+    bytes may well parse next time."""
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:
@@ -121,23 +125,23 @@ class ParseWorker:
     async def enrich(self, entries: Sequence[Entry], feed_tags: Sequence[str],
                      aliases: Mapping[str, str]) -> list[NewArticle]:
         """Clean text, summarize and tag new entries in a worker."""
-        return await self.run(enrich_entries, (list(entries), tuple(feed_tags), dict(aliases)))
+        return await self.run(_enrich_task, (list(entries), tuple(feed_tags), dict(aliases)))
 
     async def run(self, task: Callable[..., T], args: tuple[Any, ...]) -> T:
         """Run a picklable module-level function in a worker, under the deadline."""
         self.start()
         slot = await self._free.get()
         if slot is None:
-            raise ParseError(f"no parser process could start: {self._start_error}")
+            raise WorkerFailure(f"no parser process could start: {self._start_error}")
         try:
             kind, value = await asyncio.wait_for(_exchange(slot.conn, (task, args)),
                                                  self._deadline_s)
         except TimeoutError:
             self._retire(slot)
-            raise ParseError(f"parsing took longer than {self._deadline_s:g} s") from None
+            raise WorkerFailure(f"parsing took longer than {self._deadline_s:g} s") from None
         except (EOFError, OSError):
             self._retire(slot)
-            raise ParseError("the parser process died (too much memory?)") from None
+            raise WorkerFailure("the parser process died (too much memory?)") from None
         except asyncio.CancelledError:
             self._retire(slot)  # its pipe may hold half a task or an unread reply
             raise
@@ -198,4 +202,13 @@ def _stop(slot: _Slot) -> None:
 
 def _parse_task(body: bytes, url: str, now: datetime, content_type: str,
                 max_entries: int) -> ParsedFeed:
+    from bot.feeds.parse import parse_feed  # the worker's preload has it
+
     return parse_feed(body, url, now=now, content_type=content_type, max_entries=max_entries)
+
+
+def _enrich_task(entries: list[Entry], feed_tags: tuple[str, ...],
+                 aliases: dict[str, str]) -> list[NewArticle]:
+    from bot.enrich.pipeline import enrich_entries  # the worker's preload has it
+
+    return enrich_entries(entries, feed_tags, aliases)

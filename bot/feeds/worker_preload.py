@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from bot.enrich.pipeline import load_models
-from bot.feeds import worker  # noqa: F401  (the task functions the workers run)
+from bot.feeds import parse, worker  # noqa: F401  (the parsers and the task functions)
 
 try:
     load_models()

@@ -9,15 +9,16 @@ from bot.model import FeedSpec, FeedState, UnchangedPoll
 from bot.store.db import Database, Row, from_ts, to_ts
 
 _COLUMNS = ("id, url, COALESCE(NULLIF(name, ''), NULLIF(title, ''), url) AS name, tags, "
-            "interval_s, etag, last_modified, body_hash, failures, last_error, last_polled, "
-            "next_poll, disabled, full_text, origin")
+            "interval_s, etag, last_modified, body_hash, failed_body_hash, failures, last_error, "
+            "last_polled, next_poll, disabled, full_text, origin")
 
 
 def _feed(row: Row) -> FeedState:
     return FeedState(
         id=row["id"], url=row["url"], name=row["name"], tags=tuple(row["tags"].split()),
         interval_s=row["interval_s"], etag=row["etag"], last_modified=row["last_modified"],
-        body_hash=row["body_hash"], failures=row["failures"], last_error=row["last_error"],
+        body_hash=row["body_hash"], failed_body_hash=row["failed_body_hash"],
+        failures=row["failures"], last_error=row["last_error"],
         last_polled=from_ts(row["last_polled"]), next_poll=from_ts(row["next_poll"]),
         disabled=bool(row["disabled"]), full_text=bool(row["full_text"]), origin=row["origin"])
 
@@ -97,8 +98,9 @@ class FeedStore:
         """A poll that got the feed (200 or 304): reset failures, remember validators."""
         await self._db.execute(
             "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, failures = 0, "
-            "last_error = '', last_polled = ?, next_poll = ?, lease_holder = NULL, "
-            "lease_until = NULL, title = CASE WHEN ? != '' THEN ? ELSE title END WHERE id = ?",
+            "last_error = '', failed_body_hash = '', last_polled = ?, next_poll = ?, "
+            "lease_holder = NULL, lease_until = NULL, "
+            "title = CASE WHEN ? != '' THEN ? ELSE title END WHERE id = ?",
             (etag, last_modified, body_hash, to_ts(now), to_ts(next_poll), title, title,
              feed_id))
 
@@ -114,9 +116,13 @@ class FeedStore:
              for p in polls])
 
     async def record_failure(self, feed_id: int, *, error: str, failures: int, now: datetime,
-                             next_poll: datetime, disable: bool) -> None:
-        """A failed poll: count it, say why, push the next poll back (or disable)."""
+                             next_poll: datetime, disable: bool,
+                             failed_body_hash: str = "") -> None:
+        """A failed poll: count it, say why, push the next poll back (or disable); the hash
+        of the body when it was the body that failed to parse."""
         await self._db.execute(
             "UPDATE feeds SET failures = ?, last_error = ?, last_polled = ?, next_poll = ?, "
-            "disabled = ?, lease_holder = NULL, lease_until = NULL WHERE id = ?",
-            (failures, error, to_ts(now), to_ts(next_poll), int(disable), feed_id))
+            "disabled = ?, failed_body_hash = ?, lease_holder = NULL, lease_until = NULL "
+            "WHERE id = ?",
+            (failures, error, to_ts(now), to_ts(next_poll), int(disable), failed_body_hash,
+             feed_id))
