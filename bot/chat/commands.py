@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from bot.chat.moderation import Moderation
 from bot.chat.publishing import PageLink, Publishing
-from bot.chat.ratelimit import RateLimiter
 from bot.chat.request import Caller, UserError
 from bot.digest.local_time import TIME, format_local
 from bot.digest.service import DigestService
@@ -23,6 +22,7 @@ from bot.logs import log_context
 from bot.metrics import Metrics
 from bot.model import Attachment, DigestItem, Reply
 from bot.ports import Clock
+from bot.ratelimit import RateLimiter
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.chat.ratelimit import RateLimiter
 from bot.chat.request import Caller, UserError
 from bot.ports import Clock
+from bot.ratelimit import RateLimiter
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

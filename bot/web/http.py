@@ -7,14 +7,12 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections import deque
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from bot.ports import Clock
 from bot.web.pages import Pages
 
 log = logging.getLogger(__name__)
@@ -106,29 +104,3 @@ def conditional(request: web.Request, response: web.Response,
     headers = {name: response.headers[name] for name in
                ("ETag", "Last-Modified", "Cache-Control") if name in response.headers}
     return web.Response(status=304, headers=headers)
-
-
-class ClientLimit:
-    """At most `limit` requests per `window` from each client address (a sliding window)."""
-
-    def __init__(self, limit: int, window: timedelta, clock: Clock,
-                 max_clients: int = 10_000) -> None:
-        self._limit = limit
-        self._window = window
-        self._clock = clock
-        self._max_clients = max_clients
-        self._seen: dict[str, deque[datetime]] = {}
-
-    def wait(self, client: str) -> timedelta:
-        """Zero, counting the request; or how long this client must wait."""
-        now = self._clock()
-        times = self._seen.setdefault(client, deque())
-        while times and now - times[0] >= self._window:
-            times.popleft()
-        if len(times) >= self._limit:
-            return self._window - (now - times[0])
-        times.append(now)
-        if len(self._seen) > self._max_clients:  # forget idle clients: memory stays bounded
-            self._seen = {k: v for k, v in self._seen.items()
-                          if v and now - v[-1] < self._window}
-        return timedelta(0)

@@ -14,8 +14,8 @@ from types import TracebackType
 from aiohttp import web
 
 from bot.ports import Clock
+from bot.ratelimit import RateLimiter
 from bot.web.http import (
-    ClientLimit,
     add_security_headers,
     conditional,
     error_middleware,
@@ -58,7 +58,7 @@ class Site:
         self._reader = reader
         self._links = links
         self._pages = Pages(links)
-        self._searches = ClientLimit(searches_per_minute, timedelta(minutes=1), clock)
+        self._searches = RateLimiter(searches_per_minute, timedelta(minutes=1), clock)
         self._rendered: dict[tuple[str, str], _Rendered] = {}  # (type, token) -> feed
         self._style = (resources.files("bot.web") / "static" / "style.css").read_bytes()
         self._icon = (resources.files("bot.web") / "static" / "icon.svg").read_bytes()
@@ -126,7 +126,7 @@ class Site:
             return html_response(self._pages.search(
                 page, query[:MAX_QUERY], [], f"Searches are at most {MAX_QUERY} characters."),
                 400)
-        wait = self._searches.wait(request.remote or "?")
+        wait = self._searches.wait_time(request.remote or "?")
         if wait:
             seconds = max(1, round(wait.total_seconds()))
             response = html_response(self._pages.search(

@@ -1,4 +1,5 @@
-"""Sliding-window rate limits (lookups per user, feeds added per user, chat and day)."""
+"""Sliding-window rate limits: chat lookups per user, feeds added per user, chat and day, and
+web searches per client address."""
 from __future__ import annotations
 
 from collections import deque
@@ -8,12 +9,16 @@ from bot.ports import Clock
 
 
 class RateLimiter:
-    """At most `limit` actions per `window` for each key (e.g. a platform user id)."""
+    """At most `limit` actions per `window` for each key (a platform user id, a chat, a client
+    address). Keys idle for a whole window are forgotten once more than `max_keys` are held,
+    so memory stays bounded however many keys come and go."""
 
-    def __init__(self, limit: int, window: timedelta, clock: Clock) -> None:
+    def __init__(self, limit: int, window: timedelta, clock: Clock,
+                 max_keys: int = 10_000) -> None:
         self._limit = limit
         self._window = window
         self._clock = clock
+        self._max_keys = max_keys
         self._seen: dict[str, deque[datetime]] = {}
 
     def wait_time(self, key: str) -> timedelta:
@@ -26,7 +31,9 @@ class RateLimiter:
     def blocked_for(self, key: str) -> timedelta:
         """How long until the key may act again (zero: now); counts nothing."""
         now = self._clock()
-        times = self._seen.setdefault(key, deque())
+        times = self._seen.get(key)
+        if times is None:
+            return timedelta(0)
         while times and now - times[0] >= self._window:
             times.popleft()
         if len(times) >= self._limit:
@@ -35,6 +42,7 @@ class RateLimiter:
 
     def count(self, key: str) -> None:
         """Count one action of the key now."""
-        self._seen.setdefault(key, deque()).append(self._clock())
-        if len(self._seen) > 10_000:  # forget idle users so memory stays bounded
-            self._seen = {k: v for k, v in self._seen.items() if v}
+        now = self._clock()
+        self._seen.setdefault(key, deque()).append(now)
+        if len(self._seen) > self._max_keys:
+            self._seen = {k: v for k, v in self._seen.items() if v and now - v[-1] < self._window}
