@@ -86,13 +86,22 @@ class Poller:
         claimant, start = self._settings.claimant, self._clock()
         outcomes: list[FeedOutcome] = []
         polled: set[int] = set()  # a feed due again at once waits for the next round
-        while batch := [feed for feed in await self._store.feeds.claim_due_feeds(
-                claimant.holder, self._clock(), claimant.lease,
-                CLAIM_BATCH_PER_LANE * self._settings.concurrency, due_by=start)
-                if feed.id not in polled]:
+        while batch := [feed for feed in await self._claim(claimant, start)
+                         if feed.id not in polled]:
             polled.update(feed.id for feed in batch)
             outcomes += await self.poll_feeds(batch)
         return outcomes
+
+    async def _claim(self, claimant: Claimant, start: datetime) -> list[FeedState]:
+        """The next batch of due feeds; none when the database can't take the claim now
+        (locked by another program, full): the round ends and the next one tries again."""
+        try:
+            return await self._store.feeds.claim_due_feeds(
+                claimant.holder, self._clock(), claimant.lease,
+                CLAIM_BATCH_PER_LANE * self._settings.concurrency, due_by=start)
+        except StoreError as error:
+            log.warning("could not claim due feeds, the next round tries again: %s", error)
+            return []
 
     async def poll_feeds(self, feeds: Sequence[FeedState],
                          progress: Callable[[FeedOutcome], None] | None = None
