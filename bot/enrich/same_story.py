@@ -69,8 +69,12 @@ def same_story_probability(cosine: float | None, anchors: Mapping[str, float],
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-def choose_story(feed_id: int, candidates: Sequence[Candidate]) -> Candidate | None:
-    """The candidate whose story the article joins, or None to stand alone.
+MERGE = True
+MERGE_MEAN = 0.2
+
+
+def choose_stories(feed_id: int, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The best candidate of each story the article joins, best first (empty: stand alone).
 
     A story qualifies when its best match reaches JOIN, the mean over its members reaches
     STORY_MEAN, and none of its members comes from the article's own outlet.
@@ -78,13 +82,22 @@ def choose_story(feed_id: int, candidates: Sequence[Candidate]) -> Candidate | N
     stories: dict[int, list[Candidate]] = {}
     for candidate in candidates:
         stories.setdefault(candidate.story, []).append(candidate)
-    best: Candidate | None = None
+    qualified: list[tuple[float, Candidate, frozenset[int]]] = []
     for members in stories.values():
-        if any(m.feed_id == feed_id for m in members):
+        feeds = frozenset(m.feed_id for m in members)
+        if feed_id in feeds:
             continue  # one article per outlet per story
         top = max(members, key=lambda m: m.probability)
         mean = sum(m.probability for m in members) / len(members)
-        if top.probability >= JOIN and mean >= STORY_MEAN and (
-                best is None or top.probability > best.probability):
-            best = top
-    return best
+        if top.probability >= JOIN and mean >= STORY_MEAN:
+            qualified.append((top.probability, top, feeds))
+    qualified.sort(key=lambda q: -q[0])
+    chosen: list[Candidate] = []
+    outlets: set[int] = set()
+    for _, top, feeds in qualified:
+        if chosen and not MERGE:
+            break
+        if not outlets & feeds:
+            chosen.append(top)
+            outlets |= feeds
+    return chosen
