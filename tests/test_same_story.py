@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 
 from bot.enrich import vectors
-from bot.enrich.anchors import shared_plain
-from bot.enrich.same_story import (
-    JOIN,
-    MERGE_MEAN,
-    Candidate,
-    choose_stories,
-    same_story_probability,
-    stories_agree,
-)
-from bot.enrich.stories import Stories
+from bot.enrich.same_story import Candidate, choose_story, same_story_probability
 from bot.enrich.story_index import StoryIndex
-from bot.model import FeedSpec, NewArticle, StoryPoint
-from bot.store.store import open_store
+from bot.model import StoryPoint
 
 NOW = datetime(2026, 6, 20, 12, tzinfo=UTC)
 
@@ -59,93 +47,26 @@ def test_without_vectors_names_still_decide() -> None:
 
 def test_joins_the_best_matching_story() -> None:
     """The article joins the story it matches best."""
-    found = choose_stories(1, [Candidate(10, 2, -10, 0.6), Candidate(11, 3, 77, 0.9),
-                               Candidate(12, 4, 77, 0.8)])
-    assert [c.story for c in found] == [77, -10]
+    found = choose_story(1, [Candidate(10, 2, -10, 0.6), Candidate(11, 3, 77, 0.9),
+                             Candidate(12, 4, 77, 0.8)])
+    assert found is not None and found.story == 77
 
 
 def test_one_article_per_outlet_per_story() -> None:
     """A story that already has an article from this outlet is not joined."""
-    assert choose_stories(1, [Candidate(10, 1, 5, 0.99), Candidate(11, 2, 5, 0.99)]) == []
+    assert choose_story(1, [Candidate(10, 1, 5, 0.99), Candidate(11, 2, 5, 0.99)]) is None
 
 
 def test_no_chaining_through_one_member() -> None:
     """Matching one member of a story but none of the others is not enough."""
     members = [Candidate(10, 2, 5, 0.95), Candidate(11, 3, 5, 0.02), Candidate(12, 4, 5, 0.02),
                Candidate(13, 6, 5, 0.02)]
-    assert choose_stories(1, members) == []
+    assert choose_story(1, members) is None
 
 
 def test_below_the_threshold_stands_alone() -> None:
     """A weak match is no match."""
-    assert choose_stories(1, [Candidate(10, 2, -10, 0.2)]) == []
-
-
-def test_stories_sharing_an_outlet_are_not_joined_together() -> None:
-    """Of two stories the article qualifies for, the weaker one is left out when it has an
-    outlet the better one has too."""
-    found = choose_stories(1, [Candidate(10, 2, 7, 0.9), Candidate(11, 3, 7, 0.7),
-                               Candidate(12, 3, -12, 0.8), Candidate(13, 4, -13, 0.6)])
-    assert [c.story for c in found] == [7, -13]
-
-
-def test_stories_agree_on_their_mean_probability() -> None:
-    """Two stories are one when the pairs of their members reach MERGE_MEAN on average."""
-    assert stories_agree([MERGE_MEAN + 0.1, MERGE_MEAN - 0.05])
-    assert not stories_agree([MERGE_MEAN - 0.1, MERGE_MEAN + 0.05])
-    assert not stories_agree([])
-
-
-def _take(outlet: str, brake: bool, recall: bool, vector: list[float]) -> NewArticle:
-    plain = " ".join(word for word, kept in (("+brake:2", brake), ("+recall:2", recall))
-                     if kept)
-    return NewArticle(dedup_key=outlet, url=f"https://{outlet}.example/kestrel",
-                      title=f"Kestrel recall ({outlet})", summary="", published=NOW,
-                      anchors=f"tarvo:4.5^ kestrel:4.5^ {plain}",
-                      vector=vectors.pack(np.array(vector + [0.0] * 254)))
-
-
-async def _stories_of_three_takes(tmp_path: Path, cosine: float) -> set[int]:
-    """Outlets a and b tell one recall in takes `cosine` apart in meaning, each sharing one
-    plain word with c's take, which comes last; the clusters they end in."""
-    half = math.sqrt((1 + cosine) / 2)  # c lies between a and b
-    takes = {"a": _take("a", True, False, [1.0, 0.0]),
-             "b": _take("b", False, True, [cosine, math.sqrt(1 - cosine ** 2)]),
-             "c": _take("c", True, True, [half, math.sqrt(1 - half ** 2)])}
-    async with open_store(tmp_path / "news.db") as store:
-        await store.feeds.sync_config_feeds(
-            [FeedSpec(url=f"https://{name}.example/feed", name=name) for name in takes])
-        feeds = {f.name: f.id for f in await store.feeds.active_feeds()}
-        stories = Stories(store.articles, lambda: NOW)
-        for name, take in takes.items():
-            await store.articles.add_articles(feeds[name], [take], NOW)
-            await stories.assign(await store.articles.by_keys(feeds[name], [name]))
-        return {a.cluster_id or -a.id for a in await store.articles.by_ids([1, 2, 3])}
-
-
-async def test_an_article_matching_two_stories_of_one_event_joins_them(tmp_path: Path,
-                                                                       ) -> None:
-    """Two takes too far apart to join each other, but agreeing enough, become one story
-    when a third outlet's take matches both."""
-    words = {"tarvo": 4.5, "kestrel": 4.5}
-    apart = same_story_probability(0.6, words, words, 0.0,
-                                   plain=shared_plain({"+brake": 2}, {"+recall": 2}))
-    between = same_story_probability(math.sqrt(0.8), words, words, 0.0,
-                                     plain=shared_plain({"+brake": 2}, {"+brake": 2, "+recall": 2}))
-    assert MERGE_MEAN <= apart < JOIN <= between  # what the case needs of the model
-    assert len(await _stories_of_three_takes(tmp_path, 0.6)) == 1
-
-
-async def test_an_article_matching_two_disagreeing_stories_joins_one(tmp_path: Path) -> None:
-    """Two takes that do not agree stay apart: the third joins the one it matches best, so
-    two stories are never chained through one vague take."""
-    words = {"tarvo": 4.5, "kestrel": 4.5}
-    apart = same_story_probability(0.0, words, words, 0.0,
-                                   plain=shared_plain({"+brake": 2}, {"+recall": 2}))
-    between = same_story_probability(math.sqrt(0.5), words, words, 0.0,
-                                     plain=shared_plain({"+brake": 2}, {"+brake": 2, "+recall": 2}))
-    assert apart < MERGE_MEAN and between >= JOIN  # what the case needs of the model
-    assert len(await _stories_of_three_takes(tmp_path, 0.0)) == 2
+    assert choose_story(1, [Candidate(10, 2, -10, 0.2)]) is None
 
 
 def _point(article_id: int, hours: float, vector: list[float] | None = None,

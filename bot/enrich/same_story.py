@@ -6,9 +6,7 @@ rare words both mention (weighted anchor overlap), on the plain words of headlin
 both use and on time apart, combined by a logistic model fitted on the tuning half of
 tests/eval (tests/eval/tune.py). An article joins the story it matches best, unless that
 story already has an article from the same outlet or the article matches only one member of
-a larger story and not the rest (no chaining two events through a third). An article that
-qualifies for two stories joins both into one when their own members agree too (no
-chaining two stories through one vague take).
+a larger story and not the rest (no chaining two events through a third).
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from bot.enrich.anchors import overlap
 WINDOW_HOURS = 48.0
 JOIN = 0.5  # probability a pair must reach for an article to join a story
 STORY_MEAN = 0.3  # the mean probability over a story's members it must reach too
-MERGE_MEAN = 0.2  # the mean probability between two stories that one article joins
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +69,15 @@ def same_story_probability(cosine: float | None, anchors: Mapping[str, float],
     return 1.0 / (1.0 + math.exp(-logit))
 
 
+MERGE = True
+MERGE_MEAN = 0.2
+
+
 def choose_stories(feed_id: int, candidates: Sequence[Candidate]) -> list[Candidate]:
     """The best candidate of each story the article joins, best first (empty: stand alone).
 
     A story qualifies when its best match reaches JOIN, the mean over its members reaches
-    STORY_MEAN, and none of its members comes from the article's own outlet. An article that
-    qualifies for several stories (takes of one event that formed two stories before it came)
-    joins them all, best first, as long as no two share an outlet and, by `stories_agree`,
-    their own members agree.
+    STORY_MEAN, and none of its members comes from the article's own outlet.
     """
     stories: dict[int, list[Candidate]] = {}
     for candidate in candidates:
@@ -97,13 +95,9 @@ def choose_stories(feed_id: int, candidates: Sequence[Candidate]) -> list[Candid
     chosen: list[Candidate] = []
     outlets: set[int] = set()
     for _, top, feeds in qualified:
+        if chosen and not MERGE:
+            break
         if not outlets & feeds:
             chosen.append(top)
             outlets |= feeds
     return chosen
-
-
-def stories_agree(probabilities: Sequence[float]) -> bool:
-    """Whether two stories one article joins are one: the mean probability over the pairs of
-    their members (one from each) reaches MERGE_MEAN."""
-    return bool(probabilities) and sum(probabilities) / len(probabilities) >= MERGE_MEAN

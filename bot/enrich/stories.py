@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.enrich import vectors
+from bot.enrich import same_story, vectors
 from bot.enrich.anchors import (
     decode,
     headline_conflict,
@@ -17,13 +17,7 @@ from bot.enrich.anchors import (
 )
 from bot.enrich.language import language
 from bot.enrich.related import RelatedCandidate, rank_related
-from bot.enrich.same_story import (
-    WINDOW_HOURS,
-    Candidate,
-    choose_stories,
-    same_story_probability,
-    stories_agree,
-)
+from bot.enrich.same_story import WINDOW_HOURS, Candidate, choose_stories, same_story_probability
 from bot.enrich.story_index import Indexed, StoryIndex
 from bot.enrich.vectors import Matrix
 from bot.model import Article
@@ -65,8 +59,7 @@ class Stories:
         return sum(1 for article in new if article.id in joined)
 
     def _join(self, ids: Sequence[int]) -> dict[int, int]:
-        """Match each indexed article to its story (or stories, then joined into one) and
-        record it in the index.
+        """Match each indexed article to a story and record it in the index.
 
         Returns article id -> cluster id for every article whose story changed.
         """
@@ -83,15 +76,19 @@ class Stories:
                 ids = [item.id, *(m.id for m in self._index.members(matches[0].story))]
                 for match in matches[1:]:
                     theirs = self._index.members(match.story)
-                    if stories_agree([self._probability(mine, other) for other in theirs
-                                      for i in ids[1:] if (mine := self._index.get(i))]):
+                    if self._linkage(ids[1:], theirs) >= same_story.MERGE_MEAN:
                         ids += [m.id for m in theirs]
                 self._index.set_story(ids, cluster)
                 joined.update(dict.fromkeys(ids, cluster))
         return joined
 
+    def _linkage(self, ids: Sequence[int], others: Sequence[Indexed]) -> float:
+        """The mean same-story probability between two stories' members."""
+        mine = [item for i in ids if (item := self._index.get(i)) is not None]
+        found = [self._probability(a, b) for a in mine for b in others]
+        return sum(found) / len(found) if found else 0.0
+
     def _probability(self, item: Indexed, other: Indexed) -> float:
-        """How likely two indexed articles report one event."""
         vector = self._index.vector_of(item.id)
         theirs = self._index.vector_of(other.id)
         cosine = float(theirs @ vector) if theirs is not None and vector is not None else None

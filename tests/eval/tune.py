@@ -167,13 +167,13 @@ def main() -> None:
         fit_related()
     if "--related" in sys.argv:
         return
-    grid = [(j, m, g) for j, m, g in itertools.product((0.4, 0.5, 0.6), (0.3, 0.4), (0.2, 0.3))
+    grid = [(j, m) for j, m in itertools.product((0.4, 0.5, 0.6), (0.3, 0.4))
             if m <= j]
-    for join, mean, merge in grid:
-        same_story.JOIN, same_story.STORY_MEAN, same_story.MERGE_MEAN = join, mean, merge
+    for join, mean in grid:
+        same_story.JOIN, same_story.STORY_MEAN = join, mean
         for poll_hours in (None, 6.0):
             groups, found = asyncio.run(measure("tune", poll_hours))
-            print(f"JOIN {join} STORY_MEAN {mean} MERGE_MEAN {merge} polls {poll_hours}: pairs P "
+            print(f"JOIN {join} STORY_MEAN {mean} polls {poll_hours}: pairs P "
                   f"{groups.pair_precision:.3f} R {groups.pair_recall:.3f}, one item "
                   f"{groups.one_item}/{groups.stories}; related P@3 {found.precision:.3f} "
                   f"({found.results_per_query:.2f} per query)")
