@@ -69,12 +69,8 @@ def same_story_probability(cosine: float | None, anchors: Mapping[str, float],
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-MERGE = True
-MERGE_MEAN = 0.2
-
-
-def choose_stories(feed_id: int, candidates: Sequence[Candidate]) -> list[Candidate]:
-    """The best candidate of each story the article joins, best first (empty: stand alone).
+def choose_story(feed_id: int, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The candidate whose story the article joins, or None to stand alone.
 
     A story qualifies when its best match reaches JOIN, the mean over its members reaches
     STORY_MEAN, and none of its members comes from the article's own outlet.
@@ -82,22 +78,13 @@ def choose_stories(feed_id: int, candidates: Sequence[Candidate]) -> list[Candid
     stories: dict[int, list[Candidate]] = {}
     for candidate in candidates:
         stories.setdefault(candidate.story, []).append(candidate)
-    qualified: list[tuple[float, Candidate, frozenset[int]]] = []
+    best: Candidate | None = None
     for members in stories.values():
-        feeds = frozenset(m.feed_id for m in members)
-        if feed_id in feeds:
+        if any(m.feed_id == feed_id for m in members):
             continue  # one article per outlet per story
         top = max(members, key=lambda m: m.probability)
         mean = sum(m.probability for m in members) / len(members)
-        if top.probability >= JOIN and mean >= STORY_MEAN:
-            qualified.append((top.probability, top, feeds))
-    qualified.sort(key=lambda q: -q[0])
-    chosen: list[Candidate] = []
-    outlets: set[int] = set()
-    for _, top, feeds in qualified:
-        if chosen and not MERGE:
-            break
-        if not outlets & feeds:
-            chosen.append(top)
-            outlets |= feeds
-    return chosen
+        if top.probability >= JOIN and mean >= STORY_MEAN and (
+                best is None or top.probability > best.probability):
+            best = top
+    return best

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.enrich import same_story, vectors
+from bot.enrich import vectors
 from bot.enrich.anchors import (
     decode,
     headline_conflict,
@@ -17,7 +17,7 @@ from bot.enrich.anchors import (
 )
 from bot.enrich.language import language
 from bot.enrich.related import RelatedCandidate, rank_related
-from bot.enrich.same_story import WINDOW_HOURS, Candidate, choose_stories, same_story_probability
+from bot.enrich.same_story import WINDOW_HOURS, Candidate, choose_story, same_story_probability
 from bot.enrich.story_index import Indexed, StoryIndex
 from bot.enrich.vectors import Matrix
 from bot.model import Article
@@ -70,40 +70,32 @@ class Stories:
         for item, near in zip(items, nears, strict=True):
             if item.cluster_id:
                 continue
-            matches = self._match(item, near)
-            if matches:
-                cluster = matches[0].story if matches[0].story > 0 else matches[0].article_id
-                ids = [item.id, *(m.id for m in self._index.members(matches[0].story))]
-                for match in matches[1:]:
-                    theirs = self._index.members(match.story)
-                    if self._linkage(ids[1:], theirs) >= same_story.MERGE_MEAN:
-                        ids += [m.id for m in theirs]
-                self._index.set_story(ids, cluster)
-                joined.update(dict.fromkeys(ids, cluster))
+            match = self._match(item, near)
+            if match is not None:
+                cluster = match.story if match.story > 0 else match.article_id
+                self._index.set_story([item.id, match.article_id], cluster)
+                joined[item.id] = joined[match.article_id] = cluster
         return joined
 
-    def _linkage(self, ids: Sequence[int], others: Sequence[Indexed]) -> float:
-        """The mean same-story probability between two stories' members."""
-        mine = [item for i in ids if (item := self._index.get(i)) is not None]
-        found = [self._probability(a, b) for a in mine for b in others]
-        return sum(found) / len(found) if found else 0.0
-
-    def _probability(self, item: Indexed, other: Indexed) -> float:
-        vector = self._index.vector_of(item.id)
-        theirs = self._index.vector_of(other.id)
-        cosine = float(theirs @ vector) if theirs is not None and vector is not None else None
-        conflict = headline_conflict(item.headline, item.anchors, other.headline, other.anchors)
-        return same_story_probability(cosine, item.anchors, other.anchors,
-                                      (item.when - other.when) / 3600.0, conflict,
-                                      shared_plain(item.plain, other.plain))
-
     def _match(self, item: Indexed, near_items: Sequence[tuple[Indexed, float | None]],
-               ) -> list[Candidate]:
-        """The stories `item` joins: judged against every member of each nearby story."""
+               ) -> Candidate | None:
+        """The story `item` joins: judged against every member of each nearby story."""
         near = {other.story for other, _ in near_items if other.feed_id != item.feed_id}
-        candidates = [Candidate(other.id, other.feed_id, story, self._probability(item, other))
-                      for story in near for other in self._index.members(story)]
-        return choose_stories(item.feed_id, candidates)
+        vector = self._index.vector_of(item.id)
+        candidates: list[Candidate] = []
+        for story in near:
+            for other in self._index.members(story):
+                theirs = self._index.vector_of(other.id)
+                cosine = float(theirs @ vector) if theirs is not None and vector is not None \
+                    else None
+                conflict = headline_conflict(item.headline, item.anchors, other.headline,
+                                             other.anchors)
+                candidates.append(Candidate(
+                    other.id, other.feed_id, story,
+                    same_story_probability(cosine, item.anchors, other.anchors,
+                                           (item.when - other.when) / 3600.0, conflict,
+                                           shared_plain(item.plain, other.plain))))
+        return choose_story(item.feed_id, candidates)
 
     async def _refresh(self) -> None:
         """Catch up with articles stored since the last look; forget those past the window."""
