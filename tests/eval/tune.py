@@ -1,19 +1,25 @@
 """Fit the same-story model and choose its thresholds on the TUNING half only.
 
-Run: uv run python -m tests.eval.tune [-v]
+Run: uv run python -m tests.eval.tune [-v] [--same-story | --related | --cv]
 Prints the coefficients and thresholds to put in bot/enrich/same_story.py, and the scores
 each choice reaches on the tuning half, ingested all at once (a first `newsbot fetch`) and
-polled every 6 hours (a running bot). The held-out half is never read here:
-tests/test_story_quality.py judges the chosen values on it.
+polled every 6 hours (a running bot). `--cv` judges the code as it stands by cross-validation
+on the tuning half instead: each fold of events is grouped by a pair model fitted without
+it, so an idea (a feature, a join rule) can be judged before the held-out half is looked at
+once. The held-out half is never read here: tests/test_story_quality.py judges the chosen
+values on it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +39,13 @@ from bot.enrich.stories import NEAR_COSINE, Stories
 from bot.enrich.story_index import HEAVY
 from bot.model import NewArticle
 from bot.store.store import open_store
-from tests.story_eval import SETS, Clock, JudgedArticle, entry, ingest, load, measure
+from tests.story_eval import SETS, Clock, Judged, JudgedArticle, entry, ingest, load, measure
 
 Array = npt.NDArray[np.float64]
 
 
-def enriched(articles: Sequence[JudgedArticle]) -> dict[str, NewArticle]:
+@cache
+def enriched(articles: tuple[JudgedArticle, ...]) -> dict[str, NewArticle]:
     """Each article enriched as its feed's worker would (one batch per outlet)."""
     found: dict[str, NewArticle] = {}
     for feed in sorted({a.feed for a in articles}):
@@ -48,16 +55,17 @@ def enriched(articles: Sequence[JudgedArticle]) -> dict[str, NewArticle]:
     return found
 
 
-def pair_rows(articles: Sequence[JudgedArticle]) -> tuple[Array, Array, Array]:
+def pair_rows(articles: tuple[JudgedArticle, ...], skip: frozenset[str] = frozenset(),
+              ) -> tuple[Array, Array, Array]:
     """Features [cosine, names, figures, words, jaccard, days apart, headline conflict,
     shared plain words] of the pairs ingest compares (other outlets within the window, close
     in meaning or sharing a heavy anchor), with labels; and the pairs and features without
-    vectors (the label last)."""
+    vectors (the label last). Pairs with an article of an event in `skip` are left out."""
     new = enriched(articles)
     rows, plain, labels = [], [], []
     for a, b in itertools.combinations(articles, 2):
         days = abs((a.published - b.published).total_seconds()) / 86400
-        if a.feed == b.feed or days * 24 > same_story.WINDOW_HOURS:
+        if a.feed == b.feed or days * 24 > same_story.WINDOW_HOURS or {a.event, b.event} & skip:
             continue
         matrix, _ = vectors.unpack([new[a.id].vector, new[b.id].vector])
         cosine = float(matrix[0] @ matrix[1])
@@ -151,18 +159,74 @@ def fit_related() -> None:
         related.FLOOR = best[2]
 
 
-def main() -> None:
-    judged = load("tune")
-    x, y, plain = pair_rows(judged.articles)
+def fit_same_story(articles: tuple[JudgedArticle, ...], skip: frozenset[str] = frozenset(),
+                   ) -> None:
+    """Fit the pair models (with and without vectors) and put them in use."""
+    x, y, plain = pair_rows(articles, skip)
     with_vectors = fit_logistic(x, y)
     without = fit_logistic(plain[:, :-1], plain[:, -1])
-    print(f"{len(y)} candidate pairs, {int(y.sum())} of one event")
-    print("WITH_VECTORS = Weights(*", np.round(with_vectors, 2).tolist(), ")")
-    print("WITHOUT_VECTORS = Weights(", round(without[0], 2), ", 0.0, *",
-          np.round(without[1:], 2).tolist(), ")")
+    if not skip:
+        print(f"{len(y)} candidate pairs, {int(y.sum())} of one event")
+        print("WITH_VECTORS = Weights(*", np.round(with_vectors, 2).tolist(), ")")
+        print("WITHOUT_VECTORS = Weights(", round(without[0], 2), ", 0.0, *",
+              np.round(without[1:], 2).tolist(), ")")
     same_story.WITH_VECTORS = same_story.Weights(*map(float, with_vectors))
     same_story.WITHOUT_VECTORS = same_story.Weights(float(without[0]), 0.0,
                                                     *map(float, without[1:]))
+
+
+async def story_keys(judged: Judged, poll_hours: float | None) -> dict[str, int]:
+    """Eval id -> story key of one judged set as ingest groups it."""
+    with tempfile.TemporaryDirectory() as folder:
+        async with open_store(Path(folder) / "cv.db") as store:
+            clock = Clock(judged.articles[0].published)
+            ingested = await ingest(store, Stories(store.articles, clock), clock,
+                                    judged.articles, poll_hours)
+            rows = await store.db.fetchall("SELECT id, cluster_id FROM articles")
+            return {ingested.back[r["id"]]: r["cluster_id"] or -r["id"] for r in rows}
+
+
+def fold_pairs(judged: Judged, story: dict[str, int], fold: frozenset[str]) -> Counter[str]:
+    """Pairs put together rightly ("tp") and wrongly ("fp") and left apart wrongly ("fn"),
+    counting each pair in the fold of the first of its two events."""
+    by_id = {a.id: a for a in judged.articles}
+    found: Counter[str] = Counter()
+    for a, b in itertools.combinations(sorted(story), 2):
+        first, second = by_id[a], by_id[b]
+        if min(first.event, second.event) not in fold:
+            continue
+        together = story[a] == story[b]
+        if first.event != second.event:
+            found["fp"] += together
+        elif first.feed != second.feed:
+            found["tp" if together else "fn"] += 1
+    return found
+
+
+def cross_validate(folds: int = 5) -> None:
+    """Pairs precision and recall on the tuning half, each fold of events grouped with pair
+    models fitted on the other folds (the thresholds and join rule as in the code)."""
+    judged = load("tune")
+    events = sorted({a.event for a in judged.articles})
+    random.Random(7).shuffle(events)
+    parts = [frozenset(events[i::folds]) for i in range(folds)]
+    sets = [one for name in SETS if (one := load("tune", [name])).articles]
+    for poll_hours in (None, 6.0):
+        counts: Counter[str] = Counter()
+        for part in parts:
+            fit_same_story(judged.articles, skip=part)
+            for one in sets:
+                counts += fold_pairs(one, asyncio.run(story_keys(one, poll_hours)), part)
+        tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
+        print(f"{folds}-fold CV, polls {poll_hours}: pairs P {tp / max(1, tp + fp):.3f} "
+              f"R {tp / max(1, tp + fn):.3f} ({tp} right, {fp} wrong, {fn} apart)")
+
+
+def main() -> None:
+    if "--cv" in sys.argv:
+        cross_validate()
+        return
+    fit_same_story(load("tune").articles)
     if "--same-story" not in sys.argv:
         fit_related()
     if "--related" in sys.argv:
