@@ -139,6 +139,8 @@ async def _copy_table(conn: sqlite3.Connection, pg: asyncpg.Connection, table: s
                 records=[tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in batch])
             done += len(batch)
             progress(f"{table}: {done}/{total}")
+        if done:
+            progress(f"{table}: writing {done} rows into the table and its indexes")
         status = await pg.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM incoming"
                                   " ON CONFLICT DO NOTHING")
         copied = int(status.rsplit(" ", 1)[-1])
