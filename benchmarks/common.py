@@ -8,6 +8,7 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,6 +120,31 @@ class LoopLag:
             late = (time.perf_counter() - start - 0.005) * 1000
             self.samples.append(late)
             self.worst_ms = max(self.worst_ms, late)
+
+
+class LoopSteps:
+    """The CPU time each step of the event loop (one callback or task step) takes on its
+    own thread: what the loop itself blocks on, apart from waiting for a CPU or for the
+    interpreter lock. Measurement only: it wraps asyncio's callback runner while active."""
+
+    def __init__(self) -> None:
+        self.longest_ms = 0.0
+        self._run: Callable[[asyncio.Handle], None] | None = None
+
+    def __enter__(self) -> LoopSteps:
+        run = self._run = asyncio.Handle._run
+
+        def timed(handle: asyncio.Handle) -> None:
+            start = time.thread_time()
+            run(handle)
+            self.longest_ms = max(self.longest_ms, (time.thread_time() - start) * 1000)
+
+        asyncio.Handle._run = timed  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self._run is not None
+        asyncio.Handle._run = self._run  # type: ignore[method-assign,assignment]
 
 
 def table(title: str, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
