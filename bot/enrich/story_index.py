@@ -8,7 +8,7 @@ loaded) and forgets the oldest when full or past its window.
 
 from __future__ import annotations
 
-import itertools
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -67,7 +67,8 @@ class StoryIndex:
         self._buffer: Matrix = np.zeros((1024, DIM), dtype=np.float32)
         self._whens: Floats = np.zeros(1024)
         self._forgotten = 0  # rows dropped from the front so far
-        self._postings: dict[str, list[int]] = {}  # heavy anchor -> rows of articles with it
+        # heavy anchor -> rows of the articles with it (arrays numpy reads without copying)
+        self._postings: dict[str, array[int]] = {}
         self._stories: dict[int, set[int]] = {}  # cluster id -> ids of its indexed articles
         self.last_id = 0
 
@@ -104,7 +105,7 @@ class StoryIndex:
                 self._stories.setdefault(item.cluster_id, set()).add(item.id)
             for key, weight in item.anchors.items():
                 if weight >= HEAVY:
-                    self._postings.setdefault(key, []).append(item.row)
+                    self._postings.setdefault(key, array("q")).append(item.row)
         self.last_id = fresh[-1].id
         if len(self._items) > self._capacity:
             self._keep_from(len(self._items) - self._capacity)
@@ -180,8 +181,8 @@ class StoryIndex:
         posted = [self._postings[key] for key, weight in item.anchors.items()
                   if weight >= HEAVY and key in self._postings]
         if posted:  # postings hold rows since the index began: the forgotten are below zero
-            rows = np.fromiter(itertools.chain.from_iterable(posted), dtype=np.int64,
-                               ) - self._forgotten
+            rows = np.concatenate([np.frombuffer(rows, dtype=np.int64) for rows in posted]
+                                  ) - self._forgotten
             wanted[rows[rows >= 0]] = True
         wanted &= in_window
         wanted[item.row - self._forgotten] = False
