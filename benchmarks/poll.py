@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -107,6 +108,7 @@ async def run(corpus: Path, count: int) -> None:
                             lambda: now, PollSettings())
             await store.feeds.sync_config_feeds([FeedSpec(url=u) for u in urls])
             feeds = await store.feeds.active_feeds()
+            gc.freeze()  # as open_pipeline does once the parts are built
             cpu, wall = cpu_seconds(), time.perf_counter()
             with LoopSteps() as steps:
                 async with LoopLag() as lag:
