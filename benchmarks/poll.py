@@ -149,7 +149,8 @@ def report(count: int, stored: int, first_wall: float, first_cpu: float, lag: Lo
     print(f"  loop lag (a 5 ms timer, {len(lag.samples)} samples): 99th percentile "
           f"{percentile(lag.samples, 0.99):.1f} ms, 99.9th {percentile(lag.samples, 0.999):.1f}"
           f" ms, {sum(1 for s in lag.samples if s > 25)} over 25 ms; the longest loop step's "
-          f"own CPU {steps.longest_ms:.1f} ms")
+          f"own CPU {steps.longest_ms:.1f} ms, the longest garbage collection "
+          f"{steps.longest_gc_ms:.1f} ms")
     table("Steady-state round (90% unchanged, 10% with new items)",
           ("figure", "newsbot", "naive baseline", "ratio"), [
               ("wall time, whole round (s)", steady_wall, naive_wall, steady_wall / naive_wall),
