@@ -121,6 +121,7 @@ class Stories:
         while True:
             points = await self._articles.story_points_after(
                 self._index.last_id, seen_since=since, limit=5000)
+            await asyncio.to_thread(self._index.reserve, len(points))  # copies megabytes
             for start in range(0, len(points), _ADD_SLICE):  # on the loop, a slice at a time
                 self._index.add(points[start:start + _ADD_SLICE])
                 await asyncio.sleep(0)

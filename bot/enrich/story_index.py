@@ -89,7 +89,7 @@ class StoryIndex:
         if not fresh:
             return
         matrix, present = unpack([p.vector for p in fresh])
-        self._reserve(len(self._items) + len(fresh))
+        self.reserve(len(fresh))
         start = len(self._items)
         self._buffer[start:start + len(fresh)] = matrix
         self._whens[start:start + len(fresh)] = [p.when.timestamp() for p in fresh]
@@ -110,7 +110,10 @@ class StoryIndex:
         if len(self._items) > self._capacity:
             self._keep_from(len(self._items) - self._capacity)
 
-    def _reserve(self, size: int) -> None:
+    def reserve(self, more: int) -> None:
+        """Make room for `more` articles (growing copies every vector: numpy alone, so it
+        can run beside the loop)."""
+        size = len(self._items) + more
         if size <= len(self._buffer):
             return
         grown = max(size, 2 * len(self._buffer))
