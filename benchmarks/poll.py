@@ -22,10 +22,9 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: tests.fakes
 
-from bot.__main__ import limit_math_threads, shorten_gil_switch
+from bot.__main__ import limit_math_threads
 
 limit_math_threads()  # as the CLI does, before numpy loads
-shorten_gil_switch()  # and as the CLI does, so the loop waits less for the interpreter
 
 from benchmarks.common import (
     LoopLag,
