@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,6 +121,43 @@ class LoopLag:
             late = (time.perf_counter() - start - 0.005) * 1000
             self.samples.append(late)
             self.worst_ms = max(self.worst_ms, late)
+
+
+class LoopSteps:
+    """The CPU time each step of the event loop (one callback or task step) takes on its
+    own thread: what the loop itself blocks on, apart from waiting for a CPU or for the
+    interpreter lock; and the longest garbage collection (in any thread), which every
+    thread waits for. Measurement only: it wraps asyncio's callback runner while active."""
+
+    def __init__(self) -> None:
+        self.longest_ms = 0.0
+        self.longest_gc_ms = 0.0
+        self._run: Callable[[asyncio.Handle], None] | None = None
+        self._gc_start = 0.0
+
+    def _collecting(self, phase: str, _: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.thread_time()
+        else:
+            took = (time.thread_time() - self._gc_start) * 1000
+            self.longest_gc_ms = max(self.longest_gc_ms, took)
+
+    def __enter__(self) -> LoopSteps:
+        gc.callbacks.append(self._collecting)
+        run = self._run = asyncio.Handle._run
+
+        def timed(handle: asyncio.Handle) -> None:
+            start = time.thread_time()
+            run(handle)
+            self.longest_ms = max(self.longest_ms, (time.thread_time() - start) * 1000)
+
+        asyncio.Handle._run = timed  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self._run is not None
+        gc.callbacks.remove(self._collecting)
+        asyncio.Handle._run = self._run  # type: ignore[method-assign,assignment]
 
 
 def table(title: str, header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -21,17 +22,18 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: tests.fakes
 
-from bot.__main__ import limit_math_threads, shorten_gil_switch
+from bot.__main__ import limit_math_threads
 
 limit_math_threads()  # as the CLI does, before numpy loads
-shorten_gil_switch()  # and as the CLI does, so the loop waits less for the interpreter
 
 from benchmarks.common import (
     LoopLag,
+    LoopSteps,
     add_corpus_argument,
     cpu_seconds,
     load_corpus,
     peak_rss_mb,
+    percentile,
     table,
     worker_peak_rss_mb,
 )
@@ -105,9 +107,11 @@ async def run(corpus: Path, count: int) -> None:
                             lambda: now, PollSettings())
             await store.feeds.sync_config_feeds([FeedSpec(url=u) for u in urls])
             feeds = await store.feeds.active_feeds()
+            gc.freeze()  # as open_pipeline does once the parts are built
             cpu, wall = cpu_seconds(), time.perf_counter()
-            async with LoopLag() as lag:
-                first = await poller.poll_feeds(feeds)
+            with LoopSteps() as steps:
+                async with LoopLag() as lag:
+                    first = await poller.poll_feeds(feeds)
             first_wall, first_cpu = time.perf_counter() - wall, cpu_seconds() - cpu
             stored = sum(o.new for o in first)
             changed = {names[i] for i in range(0, count, 10)}
@@ -125,11 +129,12 @@ async def run(corpus: Path, count: int) -> None:
             busy_wall, busy_cpu = time.perf_counter() - wall, cpu_seconds() - cpu
             worker_mb = worker_peak_rss_mb()
         naive_wall, naive_cpu, naive_lag = await naive_round(urls)
-    report(count, stored, first_wall, first_cpu, lag, quiet, quiet_wall, quiet_cpu, busy,
+    report(count, stored, first_wall, first_cpu, lag, steps, quiet, quiet_wall, quiet_cpu, busy,
            busy_wall, busy_cpu, naive_wall, naive_cpu, naive_lag, worker_mb)
 
 
 def report(count: int, stored: int, first_wall: float, first_cpu: float, lag: LoopLag,
+           steps: LoopSteps,
            quiet: list[FeedOutcome], quiet_wall: float, quiet_cpu: float,
            busy: list[FeedOutcome], busy_wall: float, busy_cpu: float, naive_wall: float,
            naive_cpu: float, naive_lag: float, worker_mb: float) -> None:
@@ -140,6 +145,11 @@ def report(count: int, stored: int, first_wall: float, first_cpu: float, lag: Lo
     print(f"{count} feeds; first poll stored {stored} stories in {first_wall:.1f} s "
           f"({first_cpu:.1f} CPU s, {stored / first_wall:.0f} stories/s wall); "
           f"worst event-loop lag meanwhile {lag.worst_ms:.1f} ms")
+    print(f"  loop lag (a 5 ms timer, {len(lag.samples)} samples): 99th percentile "
+          f"{percentile(lag.samples, 0.99):.1f} ms, 99.9th {percentile(lag.samples, 0.999):.1f}"
+          f" ms, {sum(1 for s in lag.samples if s > 25)} over 25 ms; the longest loop step's "
+          f"own CPU {steps.longest_ms:.1f} ms, the longest garbage collection "
+          f"{steps.longest_gc_ms:.1f} ms")
     table("Steady-state round (90% unchanged, 10% with new items)",
           ("figure", "newsbot", "naive baseline", "ratio"), [
               ("wall time, whole round (s)", steady_wall, naive_wall, steady_wall / naive_wall),

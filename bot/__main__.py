@@ -86,7 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     last flush can't fail again, and the exit status is 1.
     """
     limit_math_threads()
-    shorten_gil_switch()
     try:
         status = _main(argv)
         if sys.stdout is not None:  # None when started with stdout closed (`>&-`)
@@ -104,17 +103,6 @@ def limit_math_threads() -> None:
     environment setting wins."""
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "RAYON_NUM_THREADS"):
         os.environ.setdefault(name, "1")
-
-
-GIL_SWITCH_S = 0.0005  # Python's default is 0.005
-
-
-def shorten_gil_switch() -> None:
-    """Hand the interpreter lock over after 0.5 ms instead of 5 ms. The event loop shares it
-    with the database's and the story index's threads: each system call on the loop releases
-    it, and a busy thread then keeps it for the whole interval, so one loop turn with a few
-    socket reads waited tens of milliseconds (benchmarks/poll.py measures the loop's lag)."""
-    sys.setswitchinterval(GIL_SWITCH_S)
 
 
 def _main(argv: Sequence[str] | None) -> int:

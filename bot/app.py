@@ -8,6 +8,7 @@ check and status open only bot/records.py (no aiohttp, no numpy).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -113,6 +114,7 @@ async def run_bot(config: Config) -> None:
         if config.model.metrics.listen:
             await adapters.enter_async_context(
                 MetricsServer(core.metrics, config.model.metrics.listen))
+        gc.freeze()  # the chat libraries too, as open_pipeline does for the rest
         monitor = Monitor(core.store, core.poller, core.digests, core.metrics, core.clock,
                           timedelta(seconds=config.model.bot.retention))
         await monitor.start(os.getpid())

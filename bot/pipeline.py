@@ -7,6 +7,7 @@ feed discovery that bot/app.py adds on top for the bot and the other commands.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -82,6 +83,9 @@ async def open_pipeline(config: Config, *, clock: Clock = utc_now,
                         PollSettings(concurrency=fetch.concurrency, max_entries=fetch.max_entries,
                                      aliases=tag_aliases(config), claimant=claimant),
                         failures)
+        # What is loaded by now (modules, the parts) lives as long as the process: out of the
+        # collector's full passes, which run on the loop and grew with it (tens of ms).
+        gc.freeze()
         yield Pipeline(store, fetcher, stories, digests, poller)
 
 

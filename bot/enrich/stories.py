@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -34,6 +35,8 @@ NEAR_COSINE = 0.3  # below this, two articles are not worth comparing in detail
 _TEXT_CANDIDATES = 60
 _MEANING_CANDIDATES = 60
 _QUERY_TERMS = 5
+SLICE_S = 0.004  # the loop matches stories this long at a time, then lets other work run
+_ADD_SLICE = 25  # stories read into the index at a time (about 2 ms)
 
 
 class Stories:
@@ -56,7 +59,7 @@ class Stories:
         async with self._lock:  # the index is only touched under the lock, in one thread
             await self._refresh()
             ids = sorted(article.id for article in new)
-            joined = await asyncio.to_thread(self._join, ids)  # CPU-heavy: not on the loop
+            joined = await self._join(ids)
             await self._articles.set_clusters(list(joined.items()))
         return sum(1 for article in new if article.id in joined)
 
@@ -65,33 +68,39 @@ class Stories:
         assert self._loaded is not None, "the index is read after a _refresh only"
         return self._loaded
 
-    def _join(self, ids: Sequence[int]) -> dict[int, int]:
+    async def _join(self, ids: Sequence[int]) -> dict[int, int]:
         """Match each indexed article to a story and record it in the index.
 
-        Returns article id -> cluster id for every article whose story changed.
+        Returns article id -> cluster id for every article whose story changed. The cosines
+        are one matrix product beside the loop; the matching is Python, so it runs on the
+        loop itself in slices of about SLICE_S, letting other work in between (in a thread
+        it would hold the interpreter lock, and the loop would wait for it).
         """
         joined: dict[int, int] = {}
         items = [item for article_id in ids if (item := self._index.get(article_id)) is not None]
         window = SAME_STORY_WINDOW.total_seconds()
-        nears = self._index.near_each(items, window, NEAR_COSINE)
-        for item, near in zip(items, nears, strict=True):
+        cosines = await asyncio.to_thread(self._index.cosines, items)
+        slices = _Slices(SLICE_S)
+        for item in items:
             if item.cluster_id:
                 continue
-            match = self._match(item, near)
+            near = self._index.near(item, window, NEAR_COSINE, cosines)
+            match = choose_story(item.feed_id, await self._judge(item, near, slices))
             if match is not None:
                 cluster = match.story if match.story > 0 else match.article_id
                 self._index.set_story([item.id, match.article_id], cluster)
                 joined[item.id] = joined[match.article_id] = cluster
         return joined
 
-    def _match(self, item: Indexed, near_items: Sequence[tuple[Indexed, float | None]],
-               ) -> Candidate | None:
-        """The story `item` joins: judged against every member of each nearby story."""
+    async def _judge(self, item: Indexed, near_items: Sequence[tuple[Indexed, float | None]],
+                     slices: _Slices) -> list[Candidate]:
+        """Every member of each nearby story, with how likely it tells `item`'s story."""
         near = {other.story for other, _ in near_items if other.feed_id != item.feed_id}
         vector = self._index.vector_of(item.id)
         candidates: list[Candidate] = []
         for story in near:
             for other in self._index.members(story):
+                await slices.pause()
                 theirs = self._index.vector_of(other.id)
                 cosine = float(theirs @ vector) if theirs is not None and vector is not None \
                     else None
@@ -102,7 +111,7 @@ class Stories:
                     same_story_probability(cosine, item.anchors, other.anchors,
                                            (item.when - other.when) / 3600.0, conflict,
                                            shared_plain(item.plain, other.plain))))
-        return choose_story(item.feed_id, candidates)
+        return candidates
 
     async def _refresh(self) -> None:
         """Catch up with articles stored since the last look; forget those past the window."""
@@ -112,7 +121,10 @@ class Stories:
         while True:
             points = await self._articles.story_points_after(
                 self._index.last_id, seen_since=since, limit=5000)
-            await asyncio.to_thread(self._index.add, points)  # decoding takes a while
+            await asyncio.to_thread(self._index.reserve, len(points))  # copies megabytes
+            for start in range(0, len(points), _ADD_SLICE):  # on the loop, a slice at a time
+                self._index.add(points[start:start + _ADD_SLICE])
+                await asyncio.sleep(0)
             if len(points) < 5000:
                 break
         self._index.forget_seen_before(since.timestamp())
@@ -179,6 +191,21 @@ class Stories:
                                           overlap(anchors, theirs),
                                           lexical.get(article.id, 0.0)))
         return found
+
+
+class _Slices:
+    """Long work on the loop, cut into slices: `pause` lets other work run whenever the
+    current slice has lasted `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._until = time.perf_counter() + seconds
+
+    async def pause(self) -> None:
+        """Yield to the loop if this slice is over (and start the next)."""
+        if time.perf_counter() >= self._until:
+            await asyncio.sleep(0)
+            self._until = time.perf_counter() + self._seconds
 
 
 def _new_index() -> StoryIndex:

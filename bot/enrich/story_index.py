@@ -8,6 +8,7 @@ loaded) and forgets the oldest when full or past its window.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,19 @@ class Indexed:
         return self.cluster_id or -self.id
 
 
+@dataclass(frozen=True, slots=True)
+class Cosines:
+    """The cosines of a batch of indexed articles with every article in the index."""
+
+    product: Matrix | None  # index rows x the batch's articles with a vector
+    columns: dict[int, int]  # article id -> its column
+
+    def of(self, item: Indexed) -> Matrix | None:
+        """The cosines of `item` with every indexed article, if it has a vector."""
+        column = self.columns.get(item.id)
+        return None if column is None or self.product is None else self.product[:, column]
+
+
 class StoryIndex:
     """Recent articles, in id order, with a matrix of their unit vectors."""
 
@@ -53,7 +67,8 @@ class StoryIndex:
         self._buffer: Matrix = np.zeros((1024, DIM), dtype=np.float32)
         self._whens: Floats = np.zeros(1024)
         self._forgotten = 0  # rows dropped from the front so far
-        self._postings: dict[str, list[int]] = {}  # heavy anchor -> ids of articles with it
+        # heavy anchor -> rows of the articles with it (arrays numpy reads without copying)
+        self._postings: dict[str, array[int]] = {}
         self._stories: dict[int, set[int]] = {}  # cluster id -> ids of its indexed articles
         self.last_id = 0
 
@@ -74,7 +89,7 @@ class StoryIndex:
         if not fresh:
             return
         matrix, present = unpack([p.vector for p in fresh])
-        self._reserve(len(self._items) + len(fresh))
+        self.reserve(len(fresh))
         start = len(self._items)
         self._buffer[start:start + len(fresh)] = matrix
         self._whens[start:start + len(fresh)] = [p.when.timestamp() for p in fresh]
@@ -90,12 +105,15 @@ class StoryIndex:
                 self._stories.setdefault(item.cluster_id, set()).add(item.id)
             for key, weight in item.anchors.items():
                 if weight >= HEAVY:
-                    self._postings.setdefault(key, []).append(item.id)
+                    self._postings.setdefault(key, array("q")).append(item.row)
         self.last_id = fresh[-1].id
         if len(self._items) > self._capacity:
             self._keep_from(len(self._items) - self._capacity)
 
-    def _reserve(self, size: int) -> None:
+    def reserve(self, more: int) -> None:
+        """Make room for `more` articles (growing copies every vector: numpy alone, so it
+        can run beside the loop)."""
+        size = len(self._items) + more
         if size <= len(self._buffer):
             return
         grown = max(size, 2 * len(self._buffer))
@@ -117,10 +135,10 @@ class StoryIndex:
             del self._by_id[item.id]
             self._stories.get(item.cluster_id, set()).discard(item.id)
             for key in item.anchors:
-                ids = self._postings.get(key)
-                if ids and ids[0] == item.id:  # ids are in order: the oldest comes first
-                    del ids[0]
-                    if not ids:
+                rows = self._postings.get(key)
+                if rows and rows[0] == item.row:  # rows are in order: the oldest comes first
+                    del rows[0]
+                    if not rows:
                         del self._postings[key]
         kept = len(self._items) - start
         self._buffer[:kept] = self._buffer[start:len(self._items)]
@@ -144,37 +162,38 @@ class StoryIndex:
             return [item] if item is not None else []
         return [self._by_id[i] for i in sorted(self._stories.get(story, ()))]
 
-    def near_each(self, items: Sequence[Indexed], window_s: float, floor: float,
-                  ) -> list[list[tuple[Indexed, float | None]]]:
-        """For each of `items`, the other articles within `window_s` of it that may tell its
-        story: close in meaning (cosine at least `floor`) or sharing a heavy anchor; each
-        with its cosine (None where either side has no vector). One matrix product gives
-        every cosine of the batch."""
+    def cosines(self, items: Sequence[Indexed]) -> Cosines:
+        """Every cosine between the index and those of `items` that have a vector: one
+        matrix product, numpy alone (it releases the interpreter lock: run it beside the
+        loop while the index holds still)."""
         with_vector = [item for item in items if item.has_vector]
-        columns = {item.id: column for column, item in enumerate(with_vector)}
-        cosines = (self._matrix @ self._buffer[[i.row - self._forgotten for i in with_vector]].T
+        product = (self._matrix @ self._buffer[[i.row - self._forgotten for i in with_vector]].T
                    if with_vector else None)
-        return [self._near(item, window_s, floor,
-                           cosines[:, columns[item.id]] if cosines is not None
-                           and item.id in columns else None)
-                for item in items]
+        return Cosines(product, {item.id: column for column, item in enumerate(with_vector)})
 
-    def _near(self, item: Indexed, window_s: float, floor: float, cosines: Matrix | None,
-              ) -> list[tuple[Indexed, float | None]]:
-        in_window = np.abs(self._whens[:len(self._items)] - item.when) <= window_s
-        rows = set(np.nonzero(in_window & (cosines >= floor))[0].tolist()
-                   if cosines is not None else ())
-        for key, weight in item.anchors.items():
-            if weight >= HEAVY:
-                rows.update(self._by_id[i].row - self._forgotten
-                            for i in self._postings.get(key, ()) if i in self._by_id)
+    def near(self, item: Indexed, window_s: float, floor: float, cosines: Cosines,
+             ) -> list[tuple[Indexed, float | None]]:
+        """The other articles within `window_s` of `item` that may tell its story: close in
+        meaning (cosine at least `floor`) or sharing a heavy anchor; each with its cosine
+        (None where either side has no vector). `cosines` come from `cosines` on a batch
+        holding `item`, with the index unchanged since."""
+        column = cosines.of(item)
+        count = len(self._items)
+        in_window = np.abs(self._whens[:count] - item.when) <= window_s
+        wanted = column >= floor if column is not None else np.zeros(count, dtype=bool)
+        posted = [self._postings[key] for key, weight in item.anchors.items()
+                  if weight >= HEAVY and key in self._postings]
+        if posted:  # postings hold rows since the index began: the forgotten are below zero
+            rows = np.concatenate([np.frombuffer(rows, dtype=np.int64) for rows in posted]
+                                  ) - self._forgotten
+            wanted[rows[rows >= 0]] = True
+        wanted &= in_window
+        wanted[item.row - self._forgotten] = False
         found: list[tuple[Indexed, float | None]] = []
-        for row in sorted(rows):
+        for row in np.nonzero(wanted)[0].tolist():
             other = self._items[row]
-            if other.id == item.id or not in_window[row]:
-                continue
-            cosine = float(cosines[row]) if cosines is not None and other.has_vector else None
-            found.append((other, cosine))
+            found.append((other, float(column[row]) if column is not None and other.has_vector
+                          else None))
         return found
 
     def closest(self, vector: Matrix, k: int) -> list[tuple[Indexed, float]]:

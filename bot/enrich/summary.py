@@ -105,7 +105,7 @@ class _Sentence:
 
 def content_words(text: str, stopwords: frozenset[str]) -> frozenset[str]:
     """Lowercased words of `text` that carry meaning (no stopwords, no bare numbers)."""
-    words = (w.casefold().removesuffix("'s").removesuffix("’s") for w in _WORD.findall(text))
+    words = {w.casefold().removesuffix("'s").removesuffix("’s") for w in _WORD.findall(text)}
     return frozenset(w for w in words if w not in stopwords and not w.isdigit() and len(w) > 1)
 
 
@@ -151,12 +151,18 @@ def _score(sentence: _Sentence, sentences: list[_Sentence], title_words: frozens
     """Centrality: overlap with the title and with the other sentences, favouring early ones."""
     title_part = len(sentence.words & title_words) / len(title_words) if title_words else 0.0
     others = [o for o in sentences if o is not sentence]
-    shared = sum(len(sentence.words & o.words) / len(sentence.words | o.words) for o in others)
+    shared = sum(_jaccard(sentence.words, o.words) for o in others)
     centrality = shared / len(others) if others else 0.0
     complete = 1.0 if sentence.text[-1] in ".!?…\"'”’)" else 0.6
     position = 1.0 / (1.0 + 0.15 * sentence.index)
     too_short = 0.5 if len(sentence.words) < 3 else 1.0
     return (2.0 * title_part + centrality + 0.5 * position) * complete * too_short
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """|a & b| / |a | b|, without building the union."""
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 def _lede_carries_story(
