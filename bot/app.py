@@ -1,8 +1,8 @@
 """Composition root: builds every part from Config, owns start and stop.
 
-The chat adapters and the scheduler are imported by `run_bot` alone, so that the commands
-that never chat (check, status, digest...) start without discord.py or python-telegram-bot;
-check and status open only bot/records.py (no aiohttp, no numpy).
+The chat adapters are imported by `run_bot` alone, so that the commands that never chat
+(check, status, digest...) start without discord.py or python-telegram-bot; check and status
+open only bot/records.py (no aiohttp, no numpy).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.chat.adapter import PlatformError
@@ -30,7 +30,7 @@ from bot.enrich.stories import Stories
 from bot.feeds.poll import Poller
 from bot.metrics import MeteredSender, Metrics, MetricsServer
 from bot.model import CONSOLE_CHANNEL
-from bot.monitor import HEARTBEAT_S, Monitor
+from bot.monitor import Monitor, ticks_for
 from bot.pipeline import address_check, allowed_ports, open_pipeline
 from bot.ports import Clock
 from bot.records import utc_now
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from bot.chat.adapter import ChatAdapter
 
 log = logging.getLogger(__name__)
-POLL_TICK_S = 20
-DIGEST_TICK_S = 30
 STOP_GRACE_S = 8.0  # a delivery in flight may finish (docker stop waits 10 s)
 
 
@@ -96,8 +94,6 @@ def web_links(config: Config) -> Links | None:
 
 async def run_bot(config: Config) -> None:
     """Run until SIGINT/SIGTERM: poll on schedule, post digests, answer commands."""
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
     async with run_lock(config.database), \
             open_core(config, console_fallback=not has_platform(config)) as core, \
             AsyncExitStack() as adapters:
@@ -120,23 +116,15 @@ async def run_bot(config: Config) -> None:
         await monitor.start(os.getpid())
         await core.digests.start()
         stop = _stop_event()
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        first_poll = asyncio.create_task(_first_round(core, console, monitor))
-        scheduler.add_job(monitor.poll_round, "interval", seconds=POLL_TICK_S,
-                          max_instances=1, coalesce=True, id="poll")
-        scheduler.add_job(monitor.digest_round, "interval", seconds=DIGEST_TICK_S,
-                          max_instances=1, coalesce=True, id="digests")
-        scheduler.add_job(monitor.beat, "interval", seconds=HEARTBEAT_S, id="heartbeat")
-        scheduler.add_job(monitor.prune, "interval", days=1, id="prune",
-                          next_run_time=core.clock() + timedelta(minutes=1))
-        scheduler.start()
+        first_round = asyncio.create_task(_first_round(core, console, monitor))
+        monitor.start_ticks(ticks_for(config.model.bot.lease,
+                                      shared=isinstance(config.database, PostgresUrl)))
         await console.start()
         try:
             await stop.wait()
         finally:
             log.info("stopping")
-            scheduler.shutdown(wait=False)
-            first_poll.cancel()
+            first_round.cancel()
             await console.stop()
             await monitor.stop(grace_s=STOP_GRACE_S)
 

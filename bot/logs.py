@@ -110,4 +110,3 @@ def setup_logging(level: str, fmt: str, stream: TextIO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise

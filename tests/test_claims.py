@@ -77,6 +77,21 @@ async def test_recorded_poll_lets_the_claim_go(two: tuple[Store, Store]) -> None
     assert [f.id for f in await second.feeds.claim_due_feeds("b", due, LEASE)] == [feed.id]
 
 
+async def test_renewed_claims_outlast_the_lease(two: tuple[Store, Store]) -> None:
+    """Renewing keeps a holder's claims past their first lease; a feed whose poll it
+    recorded already, and another holder's claims, are left as they are."""
+    first, second = two
+    await _feeds(first, 3)
+    mine = await first.feeds.claim_due_feeds("a", NOW, LEASE, 2)
+    theirs = await second.feeds.claim_due_feeds("b", NOW, LEASE, 1)
+    await first.feeds.record_fetched(mine[1].id, etag="", last_modified="", body_hash="h",
+                                     title="", now=NOW, next_poll=NOW)
+    await first.feeds.renew_claims("a", [f.id for f in mine + theirs], NOW + 2 * LEASE)
+    later = NOW + LEASE + timedelta(seconds=1)
+    taken = await second.feeds.claim_due_feeds("c", later, LEASE)
+    assert {f.id for f in taken} == {mine[1].id, theirs[0].id}
+
+
 async def test_slot_is_written_once(two: tuple[Store, Store]) -> None:
     """Two processes enqueueing a channel's digest for one slot at the same time: one writes
     it, the other is told SlotTaken and writes nothing."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from bot.feeds.guard import allow_any_address
 from bot.feeds.parse import ParseError
 from bot.feeds.poll import Poller, PollSettings, next_poll_after_failure
 from bot.feeds.worker import ParseWorker
-from bot.model import FeedSpec, FeedState
+from bot.model import Claimant, FeedSpec, FeedState
+from bot.store.db import to_ts
 from bot.store.store import Location, Store, open_store
+from tests.conftest import wait_until
 from tests.fakes.feed_server import FeedServer, Script
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -169,6 +172,37 @@ async def test_unchanged_round_records_every_feed(rig: Rig) -> None:
         assert (feed.failures, feed.last_error) == (0, "")
         assert feed.next_poll == NOW + timedelta(seconds=600)
     assert rig.server.not_modified["world_news.xml"] == 1
+
+
+@pytest.mark.slow
+async def test_claims_are_renewed_while_their_batch_is_polled(
+        database: Location, feed_server: FeedServer) -> None:
+    """A feed that answers after more than the lease keeps its claim: the round renews the
+    claims on its batch every third of the lease, and lets them go once the poll is recorded."""
+    clock = [NOW]
+    async with open_store(database) as store, \
+            Fetcher(FetchLimits(timeout_s=10), allow_any_address) as fetcher, \
+            ParseWorker() as worker:
+        poller = Poller(store, fetcher, worker, Stories(store.articles, lambda: NOW),
+                        lambda: clock[-1],
+                        PollSettings(claimant=Claimant("a", timedelta(seconds=1))))
+        feed_server.script("slow.xml", Script(status=304, delay_s=3))
+        await store.feeds.sync_config_feeds([FeedSpec(url=feed_server.url("slow.xml"))])
+        polling = asyncio.create_task(poller.poll_due())
+
+        async def claim() -> tuple[str | None, float | None]:
+            row = await store.db.fetchone("SELECT lease_holder, lease_until FROM feeds")
+            assert row is not None
+            return row[0], row[1]
+
+        await wait_until(lambda: feed_server.requests["slow.xml"] == 1)
+        clock.append(NOW + timedelta(minutes=1))  # the first claim ran out long ago
+        renewed = ("a", to_ts(NOW + timedelta(minutes=1, seconds=1)))
+        while await claim() != renewed:
+            assert not polling.done(), "the claim was never renewed while polled"
+            await asyncio.sleep(0.01)
+        [outcome] = await polling
+        assert outcome.not_modified and await claim() == (None, None)
 
 
 @pytest.mark.parametrize(("failures", "hours"), [(1, 0.5), (2, 1), (5, 8), (9, 24), (40, 24)])

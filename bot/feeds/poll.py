@@ -89,7 +89,11 @@ class Poller:
         while batch := [feed for feed in await self._claim(claimant, start)
                          if feed.id not in polled]:
             polled.update(feed.id for feed in batch)
-            outcomes += await self.poll_feeds(batch)
+            renewing = asyncio.create_task(self._renew_claims([feed.id for feed in batch]))
+            try:
+                outcomes += await self.poll_feeds(batch)
+            finally:
+                renewing.cancel()
         return outcomes
 
     async def _claim(self, claimant: Claimant, start: datetime) -> list[FeedState]:
@@ -102,6 +106,19 @@ class Poller:
         except StoreError as error:
             log.warning("could not claim due feeds, the next round tries again: %s", error)
             return []
+
+    async def _renew_claims(self, feed_ids: list[int]) -> None:
+        """Every third of the lease, renew the claims on a batch being polled: only a process
+        that died (or is stuck longer than its lease) loses its feeds to the others."""
+        claimant = self._settings.claimant
+        while True:
+            await asyncio.sleep(claimant.lease.total_seconds() / 3)
+            try:
+                await self._store.feeds.renew_claims(claimant.holder, feed_ids,
+                                                      self._clock() + claimant.lease)
+            except StoreError as error:
+                log.warning("can't renew the claims on %d feeds being polled: %s",
+                            len(feed_ids), error)
 
     async def poll_feeds(self, feeds: Sequence[FeedState],
                          progress: Callable[[FeedOutcome], None] | None = None

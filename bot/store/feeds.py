@@ -92,6 +92,16 @@ class FeedStore:
         feeds = [_feed(row) for row in rows]
         return sorted(feeds, key=lambda feed: (feed.next_poll or now, feed.id))
 
+    async def renew_claims(self, holder: str, feed_ids: Sequence[int],
+                           until: datetime) -> None:
+        """Keep `holder`'s claims on these feeds until `until`; a feed whose poll is
+        recorded already (its claim let go) stays free."""
+        if not feed_ids:  # `IN ()` is SQLite's alone
+            return
+        await self._db.execute(
+            "UPDATE feeds SET lease_until = ? WHERE lease_holder = ? "
+            f"AND id IN ({','.join('?' * len(feed_ids))})", (to_ts(until), holder, *feed_ids))
+
     async def record_fetched(self, feed_id: int, *, etag: str, last_modified: str,
                              body_hash: str, title: str, now: datetime,
                              next_poll: datetime) -> None:
