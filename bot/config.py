@@ -16,6 +16,7 @@ from bot.config_values import (
     Many,
     Read,
     Section,
+    bounded,
     choice,
     converted,
     flag,
@@ -115,12 +116,7 @@ def _check_channel_id(value: str) -> str:
 def _duration(low: int | None = None, high: int | None = None) -> Read:
     """A duration ("90s", "15m", "2h", "1d" or seconds) in [low, high] seconds."""
     def read(value: Any) -> int:
-        seconds = parse_duration(value)
-        if low is not None and seconds < low:
-            raise ValueError(f"should be at least {low} seconds (got {seconds})")
-        if high is not None and seconds > high:
-            raise ValueError(f"should be at most {high} seconds (got {seconds})")
-        return seconds
+        return bounded(parse_duration(value), low, high, unit="s")
     return converted(read)
 
 

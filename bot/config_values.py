@@ -68,15 +68,22 @@ def text(check: Callable[[str], str] | None = None) -> Read:
     return _checked(read)
 
 
+def bounded(number: int, low: int | None, high: int | None, unit: str = "") -> int:
+    """`number` when it lies in [low, high] (either end open when None), else ValueError
+    naming the bound; `unit` follows each number in the message (e.g. "s")."""
+    if low is not None and number < low:
+        raise ValueError(f"input should be greater than or equal to {low}{unit} "
+                         f"(got {number}{unit})")
+    if high is not None and number > high:
+        raise ValueError(f"input should be less than or equal to {high}{unit} "
+                         f"(got {number}{unit})")
+    return number
+
+
 def integer(low: int | None = None, high: int | None = None) -> Read:
     """A whole number in [low, high]; a quoted number or a whole float is taken too."""
     def read(value: object) -> int:
-        number = _whole(value)
-        if low is not None and number < low:
-            raise ValueError(f"input should be greater than or equal to {low} (got {number})")
-        if high is not None and number > high:
-            raise ValueError(f"input should be less than or equal to {high} (got {number})")
-        return number
+        return bounded(_whole(value), low, high)
     return _checked(read)
 
 
