@@ -157,3 +157,52 @@ def test_title_case_headline_reads_names_from_text() -> None:
     assert tags[0] == "Trump"
     assert "Diplomacy" not in tags
     assert {"SteveWitkoff", "JaredKushner"} <= set(tags)
+
+
+@pytest.mark.parametrize(("title", "text", "wanted", "unwanted"), [
+    ("Nancy Guthrie case continues to captivate the public",
+     "Everyone is talking about the disappearance in Tucson, Arizona of Nancy Guthrie, the "
+     "mother of Savannah Guthrie.", {"NancyGuthrie", "Arizona"}, {"ArizonaOfNancyGuthrie"}),
+    ("Palestinians see de facto annexation",
+     "The plan restarts a land registration process in Area C of the West Bank.",
+     {"WestBank"}, {"AreaCOfThe", "AreaCOfTheWestBank"}),
+    ("Samba schools honor Black Brazilian authors",
+     "Rio de Janeiro's Carnival is using samba parades to spotlight writers.",
+     {"RioDeJaneiro"}, {"DeJaneiro"}),
+    ("Tarique Rahman sworn in as Bangladesh’s PM after landslide",
+     "BNP leader Tarique Rahman was sworn in as prime minister on Tuesday.",
+     {"TariqueRahman", "Bangladesh"}, {"PM"}),
+    ("Film reviews: ‘Wuthering Heights’ and ‘Good Luck, Have Fun, Don’t Die’",
+     "Wuthering Heights is Emerald Fennell’s dumbest movie, said a critic.",
+     {"WutheringHeights"}, {"Dont"}),
+    ("Climber on trial for leaving girlfriend to die on Austria's highest mountain",
+     "Kerstin G's boyfriend is accused of leaving her close to the summit.",
+     {"KerstinG", "Austria"}, {"KerstinGs"}),
+    ("Hamas says Trump’s ‘Board of Peace’ must act", "Hamas spoke on Tuesday.",
+     {"BoardOfPeace"}, {"OfPeace", "Peace"}),
+    ("Welcome to North Korea’s Benidorm",
+     "The country is building a vast seaside resort for its own holidaymakers and for "
+     "tourists it hopes will come.", {"Benidorm"}, set()),
+    ("Strait of Hormuz closed as the Bank of England weighs rates",
+     "Shipping slowed in the Strait of Hormuz.", {"StraitOfHormuz", "BankOfEngland"}, set()),
+])
+def test_names_are_whole_and_never_fragments(title: str, text: str, wanted: set[str],
+                                             unwanted: set[str]) -> None:
+    """"of" joins a name only after a word that takes it (Bank of England), a name too
+    long for a tag is not cut into a fragment, a doubtful first word leaves no dangling
+    connector, titles written as acronyms (PM) and contractions (Don't) are no names."""
+    tags = set(extract_tags(title, text, categories=[], feed_tags=[]))
+    assert wanted <= tags
+    assert not unwanted & tags
+
+
+def test_title_case_headline_words_must_be_names_in_the_text() -> None:
+    """Given a text that names its subject, a Title Case headline's rare words ("Unrepentant
+    Bigot", "Lawmaker") are not names; the ones the text also names are."""
+    tags = extract_tags(
+        '"Unrepentant Bigot": Democrats Slam US Lawmaker Over Anti-Muslim Remarks',
+        "Rights advocates and multiple Democrats on Tuesday condemned anti-Muslim comments by "
+        "US Representative Randy Fine, who said the choice was not a difficult one.",
+        categories=[], feed_tags=[])
+    assert {"Democrats", "US", "RandyFine"} <= set(tags)
+    assert not {"UnrepentantBigot", "USLawmaker", "Lawmaker"} & set(tags)

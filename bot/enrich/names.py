@@ -16,13 +16,16 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.enrich.language import Language
-from bot.enrich.wordlists import CALENDAR, HONORIFICS
+from bot.enrich.wordlists import CALENDAR, HONORIFICS, OF_HEADS, TITLE_ACRONYMS
 from bot.enrich.words import bare, fold_phrase, is_acronym, is_capitalized, is_word, tokens
 
 COMMON = 3.5  # Zipf: a capitalized word this common at a sentence start is not surely a name
 VERY_COMMON = 5.5  # ... nor, this common, when it starts several sentences ("Use", "The")
 _CONNECTORS = frozenset({"of", "the", "de", "del", "da", "al", "bin", "van", "von", "der",
                          "la", "le", "du", "&"})
+_PARTICLES = _CONNECTORS - {"of", "the", "&"}  # lowercase words only names have inside
+_CONTRACTIONS = ("n't", "n’t")  # "Don’t Die": a verb, never a name
+_TITLE_CASE_TEXT = 12  # words of text from which a Title Case headline's names must recur
 _BOUNDARIES = frozenset('.!?:;|"“”‘’—–()[]«»')
 _NOUNS_CAPITALIZED = frozenset({"de", "lb"})  # languages that capitalize every noun
 
@@ -41,7 +44,12 @@ class Name:
     @property
     def sure_words(self) -> tuple[str, ...]:
         """The words that surely belong to the name ("Explore Turkey" -> ("Turkey",))."""
-        return self.words[1:] if self.doubtful_first else self.words
+        if not self.doubtful_first:
+            return self.words
+        rest = self.words[1:]
+        while rest and rest[0].casefold() in _CONNECTORS:
+            rest = rest[1:]
+        return rest
 
     @property
     def keys(self) -> list[str]:
@@ -56,15 +64,26 @@ def story_names(title: str, text: str, lang: Language) -> list[Name]:
     text_runs = _runs(text)
     mid = _mid_sentence(text_runs) | (set() if title_case else _mid_sentence(title_runs))
     known = _Known(mid, _repeated(title_runs + text_runs, f"{title}\n{text}", lang))
+    # With text enough to name them, a Title Case headline's names are the text's names.
+    names_in_text = mid | known.repeated if title_case and len(tokens(text)) >= \
+        _TITLE_CASE_TEXT else None
+    found = _names(title_runs, True, title_case, known, lang, names_in_text)
+    if title_case and names_in_text is not None and not found:  # none it names: rare words
+        found = _names(title_runs, True, title_case, known, lang, None)
+    return found + _names(text_runs, False, False, known, lang, None)
+
+
+def _names(runs: list[Run], in_title: bool, title_case: bool, known: _Known, lang: Language,
+           names_in_text: set[str] | None) -> list[Name]:
+    """The names of the runs of a headline or a text."""
     found: list[Name] = []
-    for runs, in_title in ((title_runs, True), (text_runs, False)):
-        for run, at_start in runs:
-            for words, doubtful in _split(run, at_start and not (in_title and title_case),
-                                          known, lang):
-                if in_title and title_case:
-                    found += [Name(tuple(w), True) for w in _standing_out(words, mid, lang)]
-                else:
-                    found.append(Name(tuple(words), in_title, doubtful))
+    for run, at_start in runs:
+        for words, doubtful in _split(run, at_start and not title_case, known, lang):
+            if title_case:
+                found += [Name(tuple(w), True)
+                          for w in _standing_out(words, known.mid, lang, names_in_text)]
+            else:
+                found.append(Name(tuple(words), in_title, doubtful))
     return found
 
 
@@ -113,11 +132,11 @@ def _capitalized_runs(toks: list[str]) -> list[Run]:
     run_start = False
     sentence_start = True
     for token in [*toks, "."]:
-        if token[0].isupper() and is_word(token):
+        if token[0].isupper() and is_word(token) and not token.endswith(_CONTRACTIONS):
             if not run:
                 run_start = sentence_start
             run.append(token)
-        elif run and token.casefold() in _CONNECTORS:
+        elif run and _joins(token.casefold(), run[-1]):
             run.append(token)
             continue
         else:
@@ -131,6 +150,16 @@ def _capitalized_runs(toks: list[str]) -> list[Run]:
             runs.append((_trim(run), run_start and len(run) > 1))  # "Peru's Congress": a name
             run = []
     return [(r, start) for r, start in runs if r]
+
+
+def _joins(connector: str, before: str) -> bool:
+    """Whether a lowercase connector continues a name: "of" only after a word that takes it
+    ("Bank of England", not "Arizona of Nancy Guthrie"), "the" only after such an "of"."""
+    if connector == "of":
+        return bare(before).casefold() in OF_HEADS
+    if connector == "the":
+        return before == "of"
+    return connector in _CONNECTORS
 
 
 def _trim(run: list[str]) -> list[str]:
@@ -149,7 +178,8 @@ def _split(run: list[str], at_start: bool, known: _Known,
     surely = not at_start
     for word in [*run, ""]:
         key = bare(word).casefold()
-        if word and not (key in HONORIFICS and not is_acronym(word)) and key not in CALENDAR:
+        title = key in HONORIFICS and (not is_acronym(word) or key in TITLE_ACRONYMS)
+        if word and not title and key not in CALENDAR:
             words.append(word)
             continue
         while words and (words[0].casefold() in _CONNECTORS or _is_plain(words[0], lang)):
@@ -166,8 +196,13 @@ def _is_doubtful(words: list[str], known: _Known, lang: Language) -> bool:
     first = bare(words[0])
     if first in known.mid or is_acronym(first):
         return False
-    if len(words) > 1:
-        return _is_common(words[0], lang) and _is_common(words[1], lang)
+    if any(w.casefold() in _PARTICLES for w in words[1:]):
+        return False  # "Rio de Janeiro", "Ursula von der Leyen": a particle marks a name
+    if len(words) > 2 and words[1] == "of":
+        return False  # "Board of Peace": "of" joined it to a word that takes one
+    rest = [w for w in words[1:] if w.casefold() not in _CONNECTORS]
+    if rest:  # "Head of Mission": the next word that is not a connector decides
+        return _is_common(words[0], lang) and _is_common(rest[0], lang)
     return first not in known.repeated
 
 
@@ -187,13 +222,18 @@ def _is_plain(word: str, lang: Language) -> bool:
     return not is_acronym(word) and (key in lang.stopwords or key in CALENDAR)
 
 
-def _standing_out(run: list[str], mid: set[str], lang: Language) -> list[list[str]]:
+def _standing_out(run: list[str], mid: set[str], lang: Language,
+                  names_in_text: set[str] | None) -> list[list[str]]:
     """A Title Case headline capitalizes everything: its names are the runs of words that
-    are rare, acronyms or names in the text ("Quake Kills Dozens Near Malatya" -> Malatya)."""
+    are acronyms or names in the text, or, where the text is too short to tell, rare words
+    ("Quake Kills Dozens Near Malatya" -> Malatya; "Democrats Slam US Lawmaker" with a text
+    that names the Democrats -> Democrats, US)."""
     names: list[list[str]] = []
     current: list[str] = []
     for word in [*run, ""]:
-        if word and (is_acronym(word) or word in mid or lang.zipf(word.casefold()) < COMMON):
+        if word and (is_acronym(word) or word in mid or (
+                lang.zipf(word.casefold()) < COMMON if names_in_text is None
+                else bare(word) in names_in_text)):
             current.append(word)
         elif current:
             names.append(current)

@@ -113,14 +113,17 @@ def _name_tags(names: Sequence[Name]) -> list[tuple[str, set[str]]]:
                     key=lambda w: -counts[w])
     tags: list[tuple[str, set[str]]] = []
     for words in order[:_NAME_CANDIDATES]:
-        full = _fullest(words, order)[:_MAX_NAME_WORDS]
+        if len(words) > _MAX_NAME_WORDS:
+            continue  # cut short it would be a fragment ("Area C of the")
+        full = _fullest(words, order)
         tags.append((_name_display(full), set(Name(full, False).keys)))
     return tags
 
 
 def _fullest(words: tuple[str, ...], names: list[tuple[str, ...]]) -> tuple[str, ...]:
     """The longest name among `names` that ends with `words` ("Jerí" -> "José Jerí")."""
-    longer = [n for n in names if len(n) > len(words) and n[-len(words):] == words]
+    longer = [n for n in names if _MAX_NAME_WORDS >= len(n) > len(words)
+              and n[-len(words):] == words]
     return max(longer, key=len) if longer else words
 
 

@@ -32,7 +32,26 @@ HONORIFICS: frozenset[str] = word_set(
     chancellor king queen prince princess pope sheikh judge justice chief leader general gen
     senator sen representative rep governor gov mayor ceo chairman chairwoman commissioner
     ambassador envoy spokesperson spokesman spokeswoman premier former late interim acting
-    defence defense interior finance state deputy opposition supreme
+    defence defense interior finance state deputy opposition supreme rev reverend pm mp fm vp
+    mep mla cfo coo cto congressman congresswoman
     """
 )
 """Words that precede a name ("President Donald Trump") and are dropped from its tag."""
+
+TITLE_ACRONYMS: frozenset[str] = word_set("pm mp fm vp mep mla ceo cfo coo cto")
+"""Titles written as acronyms ("Bangladesh's PM"): a title even in capitals, never a name."""
+
+OF_HEADS: frozenset[str] = word_set(
+    """
+    house bank university republic kingdom ministry department bureau council court church
+    museum institute college school academy society association organisation organization
+    federation union league alliance coalition commission committee board office chamber party
+    state states city county province isle isles island islands gulf bay strait sea lake cape
+    port duke duchess prince princess king queen archbishop bishop emirate sultanate
+    commonwealth order day festival battle treaty declaration bill statue tower cup year horn
+    constitution confederation
+    """
+)
+"""Words that take "of" inside a name ("Bank of England", "Strait of Hormuz"); after any
+other word "of" ends the name ("Tucson, Arizona of Nancy Guthrie" is two names)."""
+

@@ -70,7 +70,7 @@ def bare(token: str) -> str:
     if "'" not in token and "’" not in token and "." not in token:
         return token  # most words: three substring checks beat a regex call
     for ending in _POSSESSIVE:
-        if token.endswith(ending) and len(token) > len(ending) + 1:
+        if token.endswith(ending) and len(token) > len(ending):  # "Kerstin G's" -> "G"
             token = token[: -len(ending)]
             break
     return token.replace(".", "") if is_acronym(token) else token
