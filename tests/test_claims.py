@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +14,7 @@ from bot.digest.channels import ChannelBook
 from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
 from bot.model import Channel, Claimant, Digest, FeedSpec, NewArticle
+from bot.ports import SentCallback
 from bot.store.deliveries import SlotTaken
 from bot.store.store import Location, Store, open_store
 from tests.test_digest_service import RecordingSender
@@ -231,3 +232,34 @@ async def test_clearing_leases_frees_claims(two: tuple[Store, Store]) -> None:
     await second.leases.clear()
     assert len(await second.feeds.claim_due_feeds("b", NOW, LEASE)) == 1
     assert len(await second.deliveries.claim_pending(B, NOW, ["console"])) == 1
+
+
+@dataclass
+class HeldSender(RecordingSender):
+    """A sender whose first message is held up (a platform's flood wait) until released."""
+
+    held: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
+        self.held.set()
+        await self.release.wait()
+        await super().send_digest(channel_id, digest, sent)
+
+
+async def test_digest_held_up_past_the_lease_stays_claimed(services: TwoServices) -> None:
+    """A digest whose message waits longer than the lease (a Telegram flood wait) keeps its
+    claim while it waits: the other process does not take it over and post it again."""
+    short = timedelta(seconds=0.3)
+    held, other = HeldSender(), RecordingSender()
+    first = _service(services.store, Claimant("a", short), held, services.clock)
+    second = _service(services.store, Claimant("b", short), other, services.clock)
+    sending = asyncio.create_task(first.run_due())
+    await asyncio.wait_for(held.held.wait(), 10)
+    services.clock.now = NOW + timedelta(minutes=5)  # long past the claim's first lease
+    await asyncio.sleep(0.35)  # the sender renews its claim every third of the lease
+    assert await second.deliver_pending() == 0
+    held.release.set()
+    assert await sending == 1
+    assert other.messages == [] and len(held.sent_ids) == 5
+    assert await services.store.deliveries.pending() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from bot.enrich.stories import Stories
 from bot.filters.parse import Filter, FilterError, parse_filter
 from bot.model import Article, Channel, Claimant, Digest, DigestItem, FeedState, Link
 from bot.ports import ChannelGone, Clock, MessageRefused, Sender
+from bot.store.db import StoreError
 from bot.store.deliveries import PendingDigest, SlotTaken
 from bot.store.store import Store
 
@@ -215,8 +217,8 @@ class DigestService:
         async def sent(indices: Sequence[int], message_id: str) -> None:
             await self._store.deliveries.mark_sent(
                 digest_id, [positions[i] for i in indices], message_id, self._clock())
-            await self._store.deliveries.renew(digest_id, self._claimant, self._clock())
 
+        renewing = asyncio.create_task(self._keep_claim(digest_id))
         try:
             await sender.send_digest(digest.channel_id, digest, sent)
         except ChannelGone as error:
@@ -230,8 +232,21 @@ class DigestService:
             log.exception("delivering a digest to %s failed; it stays in the outbox",
                           digest.channel_id)
             return 0
+        finally:
+            renewing.cancel()
         await self._store.deliveries.finish(digest_id, self._clock())
         return 1
+
+    async def _keep_claim(self, digest_id: int) -> None:
+        """Every third of the lease, renew the claim on a digest being sent: a message held
+        up longer than the lease (a platform's flood wait) never lets another process take
+        the digest over and post it again; only a process that died loses it."""
+        while True:
+            await asyncio.sleep(self._claimant.lease.total_seconds() / 3)
+            try:
+                await self._store.deliveries.renew(digest_id, self._claimant, self._clock())
+            except StoreError as error:
+                log.warning("can't renew the claim on the digest being sent: %s", error)
 
     async def _refused(self, digest_id: int, channel_id: str, reason: str) -> None:
         """Count a refused round; at REFUSED_ROUNDS the digest fails and, once, the channel's
