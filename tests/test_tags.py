@@ -206,3 +206,10 @@ def test_title_case_headline_words_must_be_names_in_the_text() -> None:
         categories=[], feed_tags=[])
     assert {"Democrats", "US", "RandyFine"} <= set(tags)
     assert not {"UnrepentantBigot", "USLawmaker", "Lawmaker"} & set(tags)
+
+
+def test_category_escaped_twice_reads_as_its_character() -> None:
+    """A category whose entity a feed escaped twice ("Culture &amp; Life" in CDATA) is the
+    publisher's "Culture & Life", not #CultureAmpLife."""
+    tags = extract_tags("A thrilling foodie city", "", ["Culture &amp; Life"], [])
+    assert tags[0] == "CultureLife"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -79,8 +80,9 @@ def _is_usable(raw: str) -> bool:
 
 
 def _normalized(raws: Iterable[str], alias_of: Mapping[str, str]) -> list[str]:
-    """Display forms with aliases applied, empty ones dropped."""
-    shown = (display_tag(raw.strip().lstrip("#")) for raw in raws)
+    """Display forms with aliases applied, empty ones dropped; an entity a feed escaped twice
+    ("Culture &amp; Life" inside CDATA) is read as the character it stands for."""
+    shown = (display_tag(html.unescape(raw).strip().lstrip("#")) for raw in raws)
     return [alias_of.get(tag_key(s), s) for s in shown if tag_key(s)]
 
 
