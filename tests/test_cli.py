@@ -86,10 +86,13 @@ def test_digest_for_unknown_channel_is_an_error(config: Path) -> None:
 
 @pytest.mark.slow
 def test_search_finds_stored_stories(config: Path) -> None:
-    """`newsbot search` finds a story by words of its title."""
+    """`newsbot search` finds a story by words of its title: one result for the story,
+    whose two outlets' takes (World News, Tech) are one item, the other outlet as "also"."""
     newsbot(config, "fetch")
     done = newsbot(config, "search", "semiconductors", "tariffs")
-    assert "Japan and South Korea agree to cut tariffs" in done.stdout
+    takes = ("Japan and South Korea agree to cut tariffs", "Chipmakers cheer Japan-Korea")
+    assert sum(done.stdout.count(take) for take in takes) == 1, done.stdout
+    assert "also: Example " in done.stdout
 
 
 @pytest.mark.slow

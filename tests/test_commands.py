@@ -194,3 +194,31 @@ async def test_a_timezone_set_from_chat_moves_reply_times(zoned_core: Core) -> N
     await zoned_core.commands.handle(caller, "/schedule set daily 08:00 Europe/Berlin")
     reply = await zoned_core.commands.handle(caller, "/latest trade")
     assert "World, 2026-11-24 08:15 CET" in render_plain(reply)
+
+
+@pytest.fixture
+async def seed_core(write_config: Callable[[str], Path], feed_server: FeedServer
+                    ) -> AsyncIterator[Core]:
+    """The real core with the seed feeds polled: one event told by two outlets."""
+    feeds = "".join(f'[[feeds]]\nurl = "{feed_server.url(f"seed/{name}.xml")}"\n'
+                    for name in ("pacific_times", "global_dispatch", "tokyo_wire"))
+    path = write_config(f'[fetch]\nallow_private_addresses = true\n{feeds}'
+                        '[[channels]]\nid = "discord:1"\n')
+    async with open_core(load_config(path, environ={})) as core:
+        await core.poller.poll_due()
+        yield core
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["/search Ishiba NATO", "/latest 20"])
+async def test_lookups_show_a_story_once_with_its_other_outlets(seed_core: Core,
+                                                                command: str) -> None:
+    """Two outlets' takes on one event are one result of /search and /latest, the other
+    outlet named as "also" (as in a digest), not two results."""
+    reply = await seed_core.commands.handle(MEMBER, command)
+    takes = [item for item in reply.items if "Ishiba" in item.article.title]
+    assert len(takes) == 1, [item.article.title for item in reply.items]
+    assert [link.title for link in takes[0].also] and all(
+        "Ishiba" in link.title for link in takes[0].also)
+    assert len({item.article.cluster_id or -item.article.id for item in reply.items}) == len(
+        reply.items)

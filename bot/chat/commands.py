@@ -12,6 +12,7 @@ from datetime import timedelta
 from bot.chat.moderation import Moderation
 from bot.chat.publishing import PageLink, Publishing
 from bot.chat.request import Caller, UserError
+from bot.digest.compose import one_per_story
 from bot.digest.local_time import TIME, format_local
 from bot.digest.service import DigestService
 from bot.digest.why import Why
@@ -20,13 +21,15 @@ from bot.feeds.parse import canonical_url
 from bot.health import bot_lines, collect_status
 from bot.logs import log_context
 from bot.metrics import Metrics
-from bot.model import Attachment, DigestItem, Reply
+from bot.model import Article, Attachment, DigestItem, Reply
 from bot.ports import Clock
 from bot.ratelimit import RateLimiter
 from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 MAX_COUNT = 20
+SEARCH_RESULTS = 5
+_TAKES = 4  # articles looked up per result wanted: several may be takes on one story
 LOOKUPS = frozenset({"latest", "search", "related", "digest", "status"})
 LOOKUPS_PER_MINUTE = 6
 # Moderator commands per user and minute: in a private chat everyone moderates their own
@@ -158,20 +161,29 @@ class Commands:
         if args and args[-1].isdigit():
             count = max(1, min(int(args.pop()), MAX_COUNT))
         tag = " ".join(args).lstrip("#")
-        articles = await self._store.articles.latest(limit=count, tag=tag)
+        articles = await self._store.articles.latest(limit=count * _TAKES, tag=tag)
         if not articles:
             return Reply(text=f"No stories tagged #{tag} yet." if tag else "No stories yet.")
         heading = f"Latest #{tag}" if tag else "Latest stories"
-        return Reply(text=heading, items=tuple(DigestItem(a) for a in articles))
+        return Reply(text=heading, items=await self._one_per_story(articles, count))
 
     async def _search(self, caller: Caller, rest: str) -> Reply:
         words = rest
         if not words:
             raise UserError("Usage: /search <words>, for example /search japan tariffs")
-        articles = await self._store.articles.search(words, limit=5)
+        articles = await self._store.articles.search(words, limit=SEARCH_RESULTS * _TAKES)
         if not articles:
             return Reply(text=f"Nothing found for “{words}”.")
-        return Reply(text=f"Search: {words}", items=tuple(DigestItem(a) for a in articles))
+        return Reply(text=f"Search: {words}",
+                      items=await self._one_per_story(articles, SEARCH_RESULTS))
+
+    async def _one_per_story(self, found: list[Article], limit: int
+                             ) -> tuple[DigestItem, ...]:
+        """One item per story: five outlets' takes on one event are one result, the
+        others named as "also", as in a digest."""
+        stories = list(dict.fromkeys(a.cluster_id for a in found if a.cluster_id))[:limit]
+        members = {c: await self._store.articles.story_members(c) for c in stories}
+        return one_per_story(found, members, limit)
 
     async def _related(self, caller: Caller, rest: str) -> Reply:
         if not rest:

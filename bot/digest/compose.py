@@ -97,6 +97,27 @@ def count_by_feed(stories: Sequence[Story]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
 
 
+def one_per_story(found: Sequence[Article], members: Mapping[int, Sequence[Article]],
+                  limit: int) -> tuple[DigestItem, ...]:
+    """Lookup results (a search, the latest stories) as at most `limit` items, one per story,
+    in the order the stories first come up: the first article found of each is shown and the
+    story's other outlets (`members`: its stored articles by cluster id) are its "also"."""
+    items: list[DigestItem] = []
+    seen: set[int] = set()
+    for article in found:
+        if len(items) == limit:
+            break
+        if article.cluster_id in seen:
+            continue
+        if article.cluster_id:
+            seen.add(article.cluster_id)
+        others = sorted((a for a in members.get(article.cluster_id, ()) if a.id != article.id),
+                        key=lambda a: (a.when, a.id))
+        story = Story(article, tuple(others), 1 + len(others), article.when)
+        items.append(DigestItem(article, also=story.also))
+    return tuple(items)
+
+
 def group_stories(articles: Sequence[Article]) -> list[Story]:
     """One Story per cluster id; each unclustered article (cluster 0) is a story of its own."""
     clusters: dict[int, list[Article]] = {}
