@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import html
-import itertools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -48,20 +46,21 @@ def _char_class(ch: str, keep_newlines: bool) -> str:
     return ch
 
 
-@functools.cache
-def _clean_table(keep_newlines: bool) -> dict[int, str]:
-    """str.translate table of every character _char_class changes (built once).
+class _CleanTable(dict[int, str]):
+    """str.translate table of what _char_class keeps of each character, filled as characters
+    are first seen: classifying all of Unicode up front took a tenth of a second of every
+    process that printed a story."""
 
-    Control, format and surrogate characters live only in the first two planes and in
-    plane 14 (tags, variation selectors), so only those are scanned.
-    """
-    table = {}
-    for code in itertools.chain(range(0x20000), range(0xE0000, 0xE1000)):
-        ch = chr(code)
-        kept = _char_class(ch, keep_newlines)
-        if kept != ch:
-            table[code] = kept
-    return table
+    def __init__(self, keep_newlines: bool) -> None:
+        super().__init__()
+        self._keep_newlines = keep_newlines
+
+    def __missing__(self, code: int) -> str:
+        kept = self[code] = _char_class(chr(code), self._keep_newlines)
+        return kept
+
+
+_CLEAN_TABLES = {keep: _CleanTable(keep) for keep in (False, True)}
 
 
 def clean_text(s: str, max_len: int | None = None, *, keep_newlines: bool = False) -> str:
@@ -70,7 +69,7 @@ def clean_text(s: str, max_len: int | None = None, *, keep_newlines: bool = Fals
     if max_len is not None:  # bound the work on huge input; cleaning only ever shortens text
         s = s[: 4 * max_len + 256]
     s = strip_ansi(s.replace("\r\n", "\n"))
-    s = cap_marks(s.translate(_clean_table(keep_newlines)))
+    s = cap_marks(s.translate(_CLEAN_TABLES[keep_newlines]))
     if keep_newlines:
         lines = (_HSPACE.sub(" ", line).strip() for line in s.split("\n"))
         s = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
