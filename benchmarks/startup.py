@@ -3,8 +3,8 @@
 Baseline in the same run: `python -c pass` with the same interpreter. Runs are interleaved
 (one of each command per round) so that a busy machine slows them alike; the figures are
 medians. Python's bytecode cache is on (PYTHONDONTWRITEBYTECODE is dropped) and every command
-runs once to warm it up before timing. `check` and `status` read the example config from a
-temporary folder, with the database that the warm-up `status` creates.
+runs once to warm it up before timing. The commands read the example config from a
+temporary folder, with the (empty) database that the warm-up `status` creates.
 Usage: uv run python benchmarks/startup.py [--runs 10]
 """
 
@@ -33,7 +33,10 @@ def commands(config: Path) -> dict[str, list[str]]:
     return {"python -c pass": [sys.executable, "-c", "pass"],
             "newsbot --help": [*newsbot, "--help"],
             "newsbot check": [*newsbot, "-c", str(config), "check"],
-            "newsbot status": [*newsbot, "-c", str(config), "status"]}
+            "newsbot status": [*newsbot, "-c", str(config), "status"],
+            "newsbot digest": [*newsbot, "-c", str(config), "digest"],
+            "newsbot search": [*newsbot, "-c", str(config), "search", "climate"],
+            "newsbot related": [*newsbot, "-c", str(config), "related", "climate talks"]}
 
 
 def run_once(argv: list[str], env: dict[str, str]) -> float:

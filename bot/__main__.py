@@ -231,18 +231,19 @@ def _outcome_table(outcomes: Sequence[FeedOutcome]) -> Table:
 
 
 async def _digest(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import open_core
     from bot.chat.render_json import render_json
     from bot.chat.render_plain import render_plain
+    from bot.lookups import open_lookups
 
-    async with open_core(config, console_fallback=True) as core:
-        channels = await core.digests.channels()
+    async with open_lookups(config, console_fallback=True) as lookups:
+        channels = await lookups.digests.channels()
         wanted = args.channel or (channels[0].id if channels else "console")
         if wanted not in {c.id for c in channels}:
             known = ", ".join(c.id for c in channels)
             say(f"newsbot: no channel {wanted!r} (channels: {known})", error=True)
             return 2
-        digest = await core.digests.compose(await core.digests.channel(wanted), core.clock())
+        digest = await lookups.digests.compose(await lookups.digests.channel(wanted),
+                                               lookups.clock())
     if args.json:
         print(escape_json(json.dumps(render_json(digest), indent=2, ensure_ascii=False)))
     else:
@@ -260,15 +261,15 @@ async def _related(config: Config, args: argparse.Namespace) -> int:
 
 async def _lookup(config: Config, command: str, text: str, *, as_json: bool) -> int:
     """Run a lookup command as the console's moderator would, and print the answer."""
-    from bot.app import open_core
     from bot.chat.render_json import render_json
     from bot.chat.render_plain import render_plain
     from bot.chat.request import Caller, UserError
+    from bot.lookups import open_lookups
 
     cli = Caller(channel_id="console", user_id="cli", is_moderator=True)
-    async with open_core(config) as core:
+    async with open_lookups(config) as lookups:
         try:
-            reply = await core.commands.run(cli, command, text)
+            reply = await lookups.commands.run(cli, command, text)
         except UserError as error:
             say(f"newsbot: {error}", error=True)
             return 1

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.feeds.parse import ParseError, canonical_url, parse_feed
+from bot.feeds.canonical import canonical_url
+from bot.feeds.parse import ParseError, parse_feed
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

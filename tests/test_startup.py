@@ -96,6 +96,22 @@ def test_read_only_commands_build_no_fetcher_and_no_story_index(config: Path,
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("command", [["digest"], ["search", "anything"],
+                                     ["related", "some", "words"]])
+def test_lookups_build_no_fetcher_moderation_or_metrics(config: Path,
+                                                        command: list[str]) -> None:
+    """digest, search and related read through the records, stories and public commands
+    alone: no composition root, polling pipeline, moderation or metrics, hence no aiohttp
+    (whose import alone was a quarter of a second), Prometheus client, feed parser or
+    process pool."""
+    modules = imported_modules("-c", str(config), *command)
+    assert "bot.lookups" in modules  # the command did build the read side
+    assert not {"bot.app", "bot.pipeline", "bot.chat.moderation", "bot.metrics"} & modules
+    assert not packages(modules) & (PLATFORM_PACKAGES | {
+        "aiohttp", "prometheus_client", "feedparser", "lxml", "multiprocessing"})
+
+
+@pytest.mark.slow
 def test_fetch_loads_no_parser_numpy_or_chat_commands(config: Path) -> None:
     """`newsbot fetch` builds the polling pipeline alone: no chat commands or moderation, and
     until a feed's body changes no parser, enrichment code or numpy (those load in the

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.feeds.parse import canonical_url
+from bot.feeds.canonical import canonical_url
 from tests.fakes.feed_server import FeedServer
 from tests.story_eval import (
     SETS,

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from bot.chat.moderation import Moderation
 from bot.chat.publishing import PageLink, Publishing
 from bot.chat.request import Caller, UserError
 from bot.digest.compose import one_per_story
@@ -17,14 +17,17 @@ from bot.digest.local_time import TIME, format_local
 from bot.digest.service import DigestService
 from bot.digest.why import Why
 from bot.enrich.stories import Stories
-from bot.feeds.parse import canonical_url
+from bot.feeds.canonical import canonical_url
 from bot.health import bot_lines, collect_status
 from bot.logs import log_context
-from bot.metrics import Metrics
 from bot.model import Article, Attachment, DigestItem, Reply
 from bot.ports import Clock
 from bot.ratelimit import RateLimiter
 from bot.store.store import Store
+
+if TYPE_CHECKING:  # the bot passes both; the CLI's lookups start without them
+    from bot.chat.moderation import Moderation
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 MAX_COUNT = 20
@@ -58,12 +61,15 @@ Handler = Callable[[Caller, str], Awaitable[Reply]]
 
 
 class Commands:
-    """Parses a command line and runs it against the store."""
+    """Parses a command line and runs it against the store.
 
-    def __init__(self, store: Store, digests: DigestService, moderation: Moderation,
+    Without `moderation` only the public commands exist (the CLI's lookups); without
+    `metrics` no timings are recorded."""
+
+    def __init__(self, store: Store, digests: DigestService, moderation: Moderation | None,
                  stories: Stories, clock: Clock, limiter: RateLimiter | None = None,
                  metrics: Metrics | None = None, page_link: PageLink | None = None) -> None:
-        self._metrics = metrics or Metrics()
+        self._metrics = metrics
         self._limiter = limiter or RateLimiter(LOOKUPS_PER_MINUTE, timedelta(minutes=1), clock)
         self._moderation_limiter = RateLimiter(MODERATION_PER_MINUTE, timedelta(minutes=1),
                                                clock)
@@ -77,7 +83,7 @@ class Commands:
             "help": self._help, "start": self._help, "latest": self._latest,
             "search": self._search, "related": self._related, "why": self._explain,
             "digest": self._digest, "status": self._status}
-        self._moderated: dict[str, Handler] = {
+        self._moderated: dict[str, Handler] = {} if moderation is None else {
             "feed": moderation.feed, "filter": moderation.filter,
             "schedule": moderation.schedule, "subscribe": moderation.subscribe,
             "unsubscribe": moderation.unsubscribe,
@@ -109,9 +115,10 @@ class Commands:
                 return Reply(text="Sorry, something went wrong; the error has been logged.",
                              ephemeral=True)
             finally:
-                known = name in self._public or name in self._moderated
-                self._metrics.command_seconds.labels(name if known else "unknown").observe(
-                    time.perf_counter() - started)
+                if self._metrics is not None:
+                    known = name in self._public or name in self._moderated
+                    self._metrics.command_seconds.labels(name if known else "unknown").observe(
+                        time.perf_counter() - started)
 
     async def run(self, caller: Caller, name: str, rest: str,
                   attachment: Attachment | None = None) -> Reply:
@@ -130,7 +137,7 @@ class Commands:
             if not caller.is_moderator:
                 raise UserError(f"/{name} is for moderators only.")
             self._check_rate(caller, self._moderation_limiter)
-            if name == "feed":
+            if name == "feed" and self._moderation is not None:
                 return await self._moderation.feed(caller, rest.strip(), attachment)
             return await self._moderated[name](caller, rest.strip())
         raise UserError(f"Unknown command /{name}. Try /help.")

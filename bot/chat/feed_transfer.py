@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from bot.chat.request import Caller, UserError
 from bot.digest.service import DigestService, subscribed_feed_ids
+from bot.feeds.canonical import canonical_url
 from bot.feeds.discover import COMMON_PATHS, FeedFinder
 from bot.feeds.fetch import REFUSED, Fetcher
 from bot.feeds.guard import DEFAULT_PORTS, AddressCheck, BlockedAddress, check_url
 from bot.feeds.opml import OpmlError, OpmlFeed, parse_opml, render_opml
-from bot.feeds.parse import canonical_url
 from bot.model import Attachment, FeedSpec, Reply
 from bot.ports import Clock
 from bot.store.store import Store

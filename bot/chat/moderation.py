@@ -18,10 +18,10 @@ from bot.chat.request import Caller, UserError
 from bot.digest.local_time import format_local
 from bot.digest.schedule import ScheduleError, load_zone, parse_schedule
 from bot.digest.service import DigestService, subscribed_feed_ids
+from bot.feeds.canonical import canonical_url
 from bot.feeds.discover import FeedFinder, looks_like_feed
 from bot.feeds.fetch import Fetcher
 from bot.feeds.guard import DEFAULT_PORTS, AddressCheck, BlockedAddress, check_url
-from bot.feeds.parse import canonical_url
 from bot.feeds.poll import Poller
 from bot.filters.parse import Filter, FilterError, explain, parse_filter
 from bot.model import Attachment, Channel, DigestItem, FeedSpec, FeedState, Reply

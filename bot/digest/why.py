@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.digest.local_time import format_local
 from bot.digest.schedule import parse_schedule
 from bot.digest.service import DigestService, subscribed_feed_ids
-from bot.feeds.parse import canonical_url
+from bot.feeds.canonical import canonical_url
 from bot.filters.parse import FilterError, explain, parse_filter
 from bot.model import Article, Channel
 from bot.ports import Clock

@@ -6,43 +6,24 @@ import calendar
 import hashlib
 import html
 import json
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
 from bot.feeds import caps
+from bot.feeds.canonical import canonical_url
 from bot.feeds.errors import ParseError as ParseError  # raised here; tests import it here
 from bot.feeds.fastparse import TooDeep, parse_fast
 from bot.feeds.xml_guard import strip_entity_declarations
 from bot.model import CONTENT_KEY, Entry, ParsedFeed
 
-_TRACKING = re.compile(r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|_ga|_gl|"
-                       r"ocid|cmpid|at_medium|at_campaign|__twitter_impression", re.IGNORECASE)
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
-
-
-def canonical_url(url: str, base: str = "") -> str:
-    """Absolute http(s) URL without fragment, default port or tracking parameters."""
-    if not url.strip():
-        return ""
-    url = urljoin(base, url.strip()) if base else url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return ""
-    host = parts.hostname.lower()
-    if parts.port and parts.port != {"http": 80, "https": 443}[parts.scheme.lower()]:
-        host = f"{host}:{parts.port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _TRACKING.fullmatch(k)])
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
 
 
 def parse_feed(body: bytes, url: str, *, now: datetime, content_type: str = "",
