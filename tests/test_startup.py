@@ -21,9 +21,10 @@ IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| *(\S+)$", re.MULTILINE)
 PLATFORM_PACKAGES = {"discord", "telegram", "trafilatura"}
 FETCH_AND_VECTOR_PACKAGES = {"aiohttp", "numpy", "tokenizers", "fasttext"}
 # Loaded by the fetch and parse path only; a general validation library (pydantic) took
-# half of `check`'s start-up when the config used one.
+# half of `check`'s start-up when the config used one. APScheduler (which reads its package
+# metadata on import) loads only for a schedule written as a cron expression; CONFIG has none.
 READ_ONLY_EXCLUDED = FETCH_AND_VECTOR_PACKAGES | {"pydantic", "feedparser", "lxml",
-                                                 "multiprocessing"}
+                                                 "multiprocessing", "apscheduler"}
 HEAVY_PACKAGES = PLATFORM_PACKAGES | {"aiohttp", "numpy", "tokenizers", "pydantic", "rich",
                                       "apscheduler", "feedparser", "lxml", "aiosqlite"}
 CONFIG = """\
@@ -88,7 +89,7 @@ def test_read_only_commands_build_no_fetcher_and_no_story_index(config: Path,
                                                                  command: list[str]) -> None:
     """status --check (the Docker HEALTHCHECK), check and status read the database without
     the composition root: no aiohttp, numpy, WordLlama, language detection, feed parser,
-    process pool or pydantic is imported."""
+    process pool or pydantic is imported, nor APScheduler for daily schedules."""
     modules = imported_modules("-c", str(config), *command)
     assert "bot.store.store" in modules  # the command did open the database
     assert "bot.app" not in modules
@@ -103,12 +104,20 @@ def test_lookups_build_no_fetcher_moderation_or_metrics(config: Path,
     """digest, search and related read through the records, stories and public commands
     alone: no composition root, polling pipeline, moderation or metrics, hence no aiohttp
     (whose import alone was a quarter of a second), Prometheus client, feed parser or
-    process pool."""
+    process pool; nor APScheduler, as no schedule is a cron expression."""
     modules = imported_modules("-c", str(config), *command)
     assert "bot.lookups" in modules  # the command did build the read side
     assert not {"bot.app", "bot.pipeline", "bot.chat.moderation", "bot.metrics"} & modules
     assert not packages(modules) & (PLATFORM_PACKAGES | {
-        "aiohttp", "prometheus_client", "feedparser", "lxml", "multiprocessing"})
+        "aiohttp", "prometheus_client", "feedparser", "lxml", "multiprocessing", "apscheduler"})
+
+
+@pytest.mark.slow
+def test_a_cron_schedule_loads_apscheduler(write_config: Callable[[str], Path]) -> None:
+    """A schedule written as a cron expression is read by APScheduler, so `check` loads it
+    then (and only then: the other tests here show it absent)."""
+    path = write_config(CONFIG + 'digest = "0 8 * * 1-5"\n')
+    assert "apscheduler" in packages(imported_modules("-c", str(path), "check"))
 
 
 @pytest.mark.slow

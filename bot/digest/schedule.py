@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+from bot.digest.triggers import DailyTrigger, IntervalTrigger, Trigger
 
 _DAILY = re.compile(r"(daily|weekdays|weekends)\s+(\S+)", re.IGNORECASE)
 _EVERY = re.compile(r"every\s+(\d+)\s*(m|min|minutes?|h|hours?|d|days?)", re.IGNORECASE)
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
-_DAYS = {"daily": "*", "weekdays": "mon-fri", "weekends": "sat,sun"}
+_DAYS = {"daily": None, "weekdays": frozenset(range(5)), "weekends": frozenset({5, 6})}
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # APScheduler's order
 _UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440}
 _ANCHOR = datetime(2000, 1, 3)  # a Monday: "every N" slots are counted from here
@@ -32,7 +30,7 @@ class Schedule:
 
     text: str
     timezone: str
-    trigger: BaseTrigger
+    trigger: Trigger
 
     def next_after(self, moment: datetime) -> datetime | None:
         """The first slot strictly after `moment` (aware), in UTC."""
@@ -70,13 +68,13 @@ def parse_schedule(text: str, timezone: str = "UTC") -> Schedule:
     return Schedule(text=spec, timezone=timezone, trigger=trigger)
 
 
-def _daily(spec: str, zone: tzinfo) -> BaseTrigger | None:
+def _daily(spec: str, zone: tzinfo) -> Trigger | None:
     match = _DAILY.fullmatch(spec)
     if match is None:
         return None
     hour, minute = _time_of_day(match.group(2))
     days = _DAYS[match.group(1).lower()]
-    return CronTrigger(day_of_week=days, hour=hour, minute=minute, timezone=zone)
+    return DailyTrigger(days, hour, minute, zone)
 
 
 def _time_of_day(text: str) -> tuple[int, int]:
@@ -86,7 +84,7 @@ def _time_of_day(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _every(spec: str, zone: tzinfo) -> BaseTrigger | None:
+def _every(spec: str, zone: tzinfo) -> Trigger | None:
     match = _EVERY.fullmatch(spec)
     if match is None:
         if spec.lower().startswith("every"):
@@ -98,19 +96,22 @@ def _every(spec: str, zone: tzinfo) -> BaseTrigger | None:
     if minutes > 60 * 24 * 31:
         raise ScheduleError(f'"{spec}" is too rare (the longest interval is 31 days)')
     start = _ANCHOR.replace(tzinfo=zone)
-    return IntervalTrigger(minutes=minutes, start_date=start, timezone=zone)
+    return IntervalTrigger(minutes, start, zone)
 
 
-def _cron(spec: str, zone: tzinfo) -> BaseTrigger:
+def _cron(spec: str, zone: tzinfo) -> Trigger:
     if len(spec.split()) != 5:
         raise ScheduleError(f'"{spec}" is not a schedule (use "daily 08:00", "weekdays 07:30", '
                             '"every 6h" or a cron expression such as "0 8 * * 1-5")')
     minute, hour, day, month, weekdays = spec.split()
+    from apscheduler.triggers.cron import CronTrigger  # slow to import: only for cron text
+
     try:
-        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
-                           day_of_week=cron_weekdays(weekdays), timezone=zone)
+        trigger: Trigger = CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                                       day_of_week=cron_weekdays(weekdays), timezone=zone)
     except ValueError as error:
         raise ScheduleError(f'"{spec}" is not a valid cron expression: {error}') from None
+    return trigger
 
 
 def cron_weekdays(field: str) -> str:
