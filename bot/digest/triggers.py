@@ -9,7 +9,6 @@ it is imported only for a schedule written as a cron expression (bot/digest/sche
 from __future__ import annotations
 
 import math
-from calendar import monthrange
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
@@ -20,6 +19,7 @@ _REAL = (True, True, True, False, False, True, True, True)
 _MIN = (1970, 1, 1, 1, 0, 0, 0, 0)
 _MAX = (9999, 12, 31, 53, 6, 23, 59, 59)
 _DAY, _WEEK, _WEEKDAY = 2, 3, 4
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # calendar's import costs more
 
 
 class Trigger(Protocol):
@@ -140,7 +140,11 @@ def _naive(values: dict[str, int]) -> datetime:
 
 
 def _max(date: datetime, field: int) -> int:
-    return monthrange(date.year, date.month)[1] if field == _DAY else _MAX[field]
+    if field != _DAY:
+        return _MAX[field]
+    year, month = date.year, date.month
+    leap = month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return _MONTH_DAYS[month - 1] + leap
 
 
 def _ceil(date: datetime) -> datetime:
