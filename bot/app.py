@@ -2,7 +2,7 @@
 
 The chat adapters are imported by `run_bot` alone, so that the commands that never chat
 (check, status, digest...) start without discord.py or python-telegram-bot; check and status
-open only bot/records.py (no aiohttp, no numpy).
+open only bot/records.py (no aiohttp, no numpy), digest, search and related bot/lookups.py.
 """
 
 from __future__ import annotations
