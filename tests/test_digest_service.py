@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.digest.channels import ChannelBook
-from bot.digest.service import REFUSED_ROUNDS, DigestService
+from bot.digest.service import LANES, REFUSED_ROUNDS, DigestService
 from bot.enrich.stories import Stories
 from bot.model import Channel, Digest, FeedSpec, NewArticle
 from bot.ports import ChannelGone, MessageRefused, SentCallback
@@ -282,3 +283,43 @@ async def test_refusal_below_the_bound_keeps_the_digest_for_the_next_round(rig: 
     assert len(sender.sent_ids) == 2 and await rig.store.deliveries.pending() == []
     assert await rig.store.deliveries.failed_counts() == {}
     assert not any(t.startswith("A digest message") for t in sender.titles)
+
+
+@dataclass
+class SlowRooms:
+    """Chat rooms whose every digest takes a while to post; counts posts in flight."""
+
+    posted: list[str] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
+
+    def handles(self, channel_id: str) -> bool:
+        return channel_id.startswith("room")
+
+    async def owns(self, channel_id: str) -> bool:
+        return True
+
+    async def send_digest(self, channel_id: str, digest: Digest, sent: SentCallback) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0.05)  # a platform's round trip
+        await sent(list(range(len(digest.items))), f"m-{channel_id}")
+        self.posted.append(channel_id)
+        self.in_flight -= 1
+
+
+async def test_due_digests_of_several_channels_are_sent_side_by_side(rig: Rig) -> None:
+    """A round's due digests go out several channels at a time (a slow platform answer
+    holds up one channel, not all), each digest once, at most LANES at once."""
+    rooms = [Channel(id=f"room{i}", digest="every 6h", max_items=5) for i in range(12)]
+    for room in rooms:
+        await rig.store.channels.ensure(room.id, NOW - timedelta(hours=7))
+    await rig.add(3)
+    service = DigestService(rig.store, Stories(rig.store.articles, rig.clock),
+                            ChannelBook(rig.store.channels, rooms, "UTC"), rig.clock)
+    sender = SlowRooms()
+    service.add_sender(sender)
+    assert await service.run_due() == 12
+    assert sorted(sender.posted) == sorted(room.id for room in rooms)
+    assert 1 < sender.most_in_flight <= LANES
+    assert await service.run_due() == 0

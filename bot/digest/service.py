@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.digest.channels import ChannelBook
@@ -26,6 +27,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RELATED_PER_ITEM = 2
 BREAKING_GAP = timedelta(minutes=5)  # at most one breaking-news post per channel this often
 REFUSED_ROUNDS = 3  # rounds a platform may refuse a digest message for good before it fails
+LANES = 8  # digests of different channels sent at once (each platform paces its own calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +137,10 @@ class DigestService:
         self._new_round()
         sent = await self.deliver_pending()
         sent += await self.run_breaking(now)
-        for due in await self.due(now):
-            sent += await self._post(due.channel, await self.compose(due.channel, now), due.slot)
-        return sent
+        return sent + await _in_lanes([self._post_due(due, now) for due in await self.due(now)])
+
+    async def _post_due(self, due: DueDigest, now: datetime) -> int:
+        return await self._post(due.channel, await self.compose(due.channel, now), due.slot)
 
     async def post_now(self, channel_id: str) -> Digest:
         """Compose and deliver this channel's digest right away (the `digest` command)."""
@@ -190,15 +193,15 @@ class DigestService:
     async def deliver_pending(self) -> int:
         """Send what the outbox still holds (after a crash, restart or platform error): the
         digests of channels this process owns that no live process has claimed."""
-        sent = 0
         owned = [channel_id for channel_id in await self._store.deliveries.pending_channels()
                  if await self._sender(channel_id) is not None]  # not another's, not paused
-        for pending in await self._store.deliveries.claim_pending(
-                self._claimant, self._clock(), owned):
-            digest = await self._rebuild(pending)
-            sent += await self._deliver(pending.id, digest,
-                                        tuple(item.position for item in pending.items))
-        return sent
+        claimed = await self._store.deliveries.claim_pending(self._claimant, self._clock(),
+                                                             owned)
+        return await _in_lanes([self._redeliver(pending) for pending in claimed])
+
+    async def _redeliver(self, pending: PendingDigest) -> int:
+        return await self._deliver(pending.id, await self._rebuild(pending),
+                                   tuple(item.position for item in pending.items))
 
     async def _rebuild(self, pending: PendingDigest) -> Digest:
         ids = [item.article_id for item in pending.items]
@@ -318,3 +321,18 @@ def subscribed_feed_ids(channel: Channel, feeds: Sequence[FeedState]) -> list[in
             if feed.name in wanted or feed.url in wanted
             or (every and feed.origin in ("config", channel.id))]
 
+
+async def _in_lanes(posts: Sequence[Coroutine[Any, Any, int]]) -> int:
+    """Run the posts of different channels, LANES at a time; how many went out. A failure
+    (the database gone) fails the round once the others are done, as one post alone would."""
+    lanes = asyncio.Semaphore(LANES)
+
+    async def one(post: Coroutine[Any, Any, int]) -> int:
+        async with lanes:
+            return await post
+
+    done = await asyncio.gather(*(one(post) for post in posts), return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return sum(outcome for outcome in done if isinstance(outcome, int))
