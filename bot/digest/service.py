@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.digest.channels import ChannelBook
 from bot.digest.compose import compose_digest, digest_title
 from bot.digest.schedule import ScheduleError, parse_schedule
+from bot.enrich.related import DIGEST_FLOOR
 from bot.enrich.stories import Stories
 from bot.filters.parse import Filter, FilterError, parse_filter
 from bot.model import Article, Channel, Claimant, Digest, DigestItem, FeedState, Link
@@ -125,7 +126,8 @@ class DigestService:
     async def _with_related(self, item: DigestItem) -> DigestItem:
         links = self._related.get(item.article.id)
         if links is None:  # many channels share top stories: look each up once per round
-            found = await self._stories.related_to(item.article, k=RELATED_PER_ITEM)
+            found = await self._stories.related_to(item.article, k=RELATED_PER_ITEM,
+                                                   floor=DIGEST_FLOOR)
             links = tuple(Link(a.title, a.url, source=a.feed_name) for a in found if a.url)
             self._related[item.article.id] = links
         return replace(item, related=links)

@@ -129,11 +129,13 @@ class Stories:
                 break
         self._index.forget_seen_before(since.timestamp())
 
-    async def related_to(self, article: Article, k: int = 5) -> list[Article]:
-        """Stories related to a stored article, excluding its own story."""
+    async def related_to(self, article: Article, k: int = 5,
+                         floor: float | None = None) -> list[Article]:
+        """Stories related to a stored article, excluding its own story (see rank_related)."""
         found = await self.candidates_for_article(article)
         return rank_related(found, query_tags=article.tags, now=self._clock(),
-                            exclude_cluster=article.cluster_id, exclude_id=article.id, k=k)
+                            exclude_cluster=article.cluster_id, exclude_id=article.id, k=k,
+                            floor=floor)
 
     async def related_to_words(self, text: str, k: int = 5) -> list[Article]:
         """Stories about these words, best first."""
