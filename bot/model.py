@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ CONTENT_KEY = "content:"
 CONSOLE_CHANNEL = "console"  # the terminal's channel (bot/chat/console_adapter.py)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # the same few thousand tags, compared again and again
 def tag_key(tag: str) -> str:
     """The identity of a tag: `World News`, `world-news` and `#WorldNews` are one key."""
     return NON_ALNUM.sub("", tag).casefold()

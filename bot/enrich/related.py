@@ -76,9 +76,20 @@ def features(candidate: RelatedCandidate, query_tags: Sequence[str], now: dateti
 def related_score(candidate: RelatedCandidate, query_tags: Sequence[str], now: datetime,
                   *, is_article: bool) -> float:
     """How related the candidate is (a logit: 0 is even odds)."""
-    weights = astuple(WITHOUT_VECTORS if candidate.cosine is None else WITH_VECTORS)
+    return _score(candidate, query_tags, now, is_article, _weights())
+
+
+def _weights() -> dict[bool, tuple[float, ...]]:
+    """Each model's coefficients as a tuple, by whether the candidate has a vector; read once
+    per ranking (astuple costs more than the scoring, and the tuner swaps the models)."""
+    return {True: astuple(WITH_VECTORS), False: astuple(WITHOUT_VECTORS)}
+
+
+def _score(candidate: RelatedCandidate, query_tags: Sequence[str], now: datetime,
+           is_article: bool, weights: dict[bool, tuple[float, ...]]) -> float:
+    chosen = weights[candidate.cosine is not None]
     found = features(candidate, query_tags, now, is_article=is_article)
-    return float(weights[0] + sum(w * f for w, f in zip(weights[1:], found, strict=True)))
+    return float(chosen[0] + sum(w * f for w, f in zip(chosen[1:], found, strict=True)))
 
 
 def rank_related(candidates: Sequence[RelatedCandidate], *, query_tags: Sequence[str],
@@ -89,9 +100,9 @@ def rank_related(candidates: Sequence[RelatedCandidate], *, query_tags: Sequence
     lowest = FLOOR if floor is None else floor
     others = [c for c in candidates if c.article.id != exclude_id
               and not (exclude_cluster and c.article.cluster_id == exclude_cluster)]
-    is_article = bool(exclude_id)
-    scored = sorted(((related_score(c, query_tags, now, is_article=is_article), c)
-                     for c in others), key=lambda sc: (-sc[0], sc[1].article.id))
+    is_article, weights = bool(exclude_id), _weights()
+    scored = sorted(((_score(c, query_tags, now, is_article, weights), c) for c in others),
+                    key=lambda sc: (-sc[0], sc[1].article.id))
     chosen: list[Article] = []
     seen_clusters: set[int] = set()
     for score, candidate in scored:
