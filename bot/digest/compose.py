@@ -31,13 +31,18 @@ class Story:
     @property
     def also(self) -> tuple[Link, ...]:
         """One link per other outlet: each feed's first article, lead's feed left out."""
-        seen = {self.lead.feed_id}
-        links: list[Link] = []
-        for article in self.others:
-            if article.feed_id not in seen:
-                seen.add(article.feed_id)
-                links.append(Link(article.title, article.url, source=article.feed_name))
-        return tuple(links)
+        return other_outlets(self.lead, self.others)
+
+
+def other_outlets(lead: Article, others: Sequence[Article]) -> tuple[Link, ...]:
+    """One link per outlet other than the lead's: each feed's first article of `others`."""
+    seen = {lead.feed_id}
+    links: list[Link] = []
+    for article in others:
+        if article.feed_id not in seen:
+            seen.add(article.feed_id)
+            links.append(Link(article.title, article.url, source=article.feed_name))
+    return tuple(links)
 
 
 def compose_digest(
@@ -113,8 +118,7 @@ def one_per_story(found: Sequence[Article], members: Mapping[int, Sequence[Artic
             seen.add(article.cluster_id)
         others = sorted((a for a in members.get(article.cluster_id, ()) if a.id != article.id),
                         key=lambda a: (a.when, a.id))
-        story = Story(article, tuple(others), 1 + len(others), article.when)
-        items.append(DigestItem(article, also=story.also))
+        items.append(DigestItem(article, also=other_outlets(article, others)))
     return tuple(items)
 
 
