@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.enrich.pipeline import entry_body
+from bot.enrich.pipeline import enrich_entries, entry_body
 from bot.enrich.tags import extract_tags
 from bot.enrich.text import MAX_MARKS, html_to_text, split_tag_line
 from bot.model import Entry
@@ -229,3 +229,30 @@ def test_real_scripts_keep_their_marks(text: str, form: Literal["NFC", "NFD"]) -
     """Vietnamese, Hindi vowel signs and Hebrew points, composed or not, are left as they are."""
     normalized = unicodedata.normalize(form, text)
     assert html_to_text(normalized) == normalized
+
+
+def _item(key: str, title: str, text: str) -> Entry:
+    return Entry(dedup_key=key, url=f"https://weekly.example/{key}", title=title,
+                 content_html=f"<p>{text}</p>", lang="en")
+
+
+def test_a_feed_batch_settles_names_that_start_a_headline() -> None:
+    """A name that only starts a headline is a name where the feed's other items give it
+    mid-sentence ("... a storm, Sri Lanka is ..."); a common word they write in lowercase
+    ("police") stays doubtful."""
+    batch = [
+        _item("a", "Sri Lanka's mass graves need proper investigation",
+              "The recent past was vicious and ugly, but the country must face up to it."),
+        _item("b", "Led by a Marxist, battered by a storm, Sri Lanka is doing better",
+              "Its neighbour's growing involvement is one factor, say the police."),
+        _item("c", "Police identify suspect in ice rink shooting",
+              "Officers named him on Monday after a search of his home."),
+        _item("d", "Rink reopens", "A statement from Police said the rink is safe."),
+    ]
+    [alone] = enrich_entries(batch[:1], (), {})
+    together = enrich_entries(batch, (), {})
+    assert "Lanka" in alone.tags and "SriLanka" not in alone.tags
+    assert "SriLanka" in together[0].tags and "Lanka" not in together[0].tags
+    assert "Police" not in together[2].tags
+    [shooting, _] = enrich_entries(batch[2:], (), {})  # no item writes "police" lowercase:
+    assert "Police" in shooting.tags  # then d's "from Police" makes it a name

@@ -13,7 +13,8 @@ Scripts without capitals give no names.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from bot.enrich.language import Language
 from bot.enrich.wordlists import CALENDAR, HONORIFICS, OF_HEADS, TITLE_ACRONYMS
@@ -85,6 +86,29 @@ def _names(runs: list[Run], in_title: bool, title_case: bool, known: _Known, lan
             else:
                 found.append(Name(tuple(words), in_title, doubtful))
     return found
+
+
+def surely_named(stories: Iterable[Sequence[Name]]) -> frozenset[tuple[str, ...]]:
+    """The names that these stories (a feed's batch) surely give, whole."""
+    return frozenset(name.words for names in stories for name in names
+                     if not name.doubtful_first)
+
+
+def settled(names: Sequence[Name], elsewhere: frozenset[tuple[str, ...]],
+            lowercase: Callable[[], frozenset[str]]) -> list[Name]:
+    """The names, those starting a sentence made sure where another story surely gives the
+    same name ("Sri Lanka's mass graves ..." from a feed that writes "... storm, Sri Lanka
+    is ..."), a lone word only if no story writes it in lowercase (`lowercase`: the words
+    they do): "India gets ..." is sure, "Police identify ..." and "Today ..." are not."""
+    return [replace(name, doubtful_first=False)
+            if name.doubtful_first and name.words in elsewhere and (
+                len(name.words) > 1 or name.words[0].casefold() not in lowercase())
+            else name for name in names]
+
+
+def lowercase_words(texts: Iterable[str]) -> frozenset[str]:
+    """The words these texts write in lowercase."""
+    return frozenset(token for text in texts for token in tokens(text) if token[:1].islower())
 
 
 def is_title_case(title: str) -> bool:

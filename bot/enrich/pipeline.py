@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import cache
 
 from bot.enrich import vectors
 from bot.enrich.anchors import TEXT_CHARS, encode, plain_words, story_anchors
-from bot.enrich.language import detect_language, detector_ready, language
-from bot.enrich.names import story_names
+from bot.enrich.language import Language, detect_language, detector_ready, language
+from bot.enrich.names import Name, lowercase_words, settled, story_names, surely_named
 from bot.enrich.summary import summarize
 from bot.enrich.tags import extract_tags
 from bot.enrich.text import html_to_text, split_tag_line
@@ -28,13 +29,19 @@ def load_models() -> None:
 
 def enrich_entries(entries: Sequence[Entry], feed_tags: Sequence[str],
                    aliases: Mapping[str, str]) -> list[NewArticle]:
-    """Enrich a feed's new entries, their vectors in one batch (runs in a worker)."""
+    """Enrich a feed's new entries, their vectors in one batch (runs in a worker).
+
+    The entries are read together: a name one of them writes mid-sentence ("...after the
+    storm, Sri Lanka is doing better") is a name where another only starts a headline with
+    it ("Sri Lanka's mass graves need proper investigation"), and both are tagged #SriLanka."""
     bodies = [entry_body(entry) for entry in entries]
-    texts = [text[:SOURCE_CHARS] for _, text in bodies]
-    articles = [_enrich(entry, text, feed_tags, aliases)
-                for (entry, _), text in zip(bodies, texts, strict=True)]
-    found = vectors.embed([vector_text(a.title, text)
-                           for a, text in zip(articles, texts, strict=True)])
+    read = [_read(entry, text[:SOURCE_CHARS]) for entry, text in bodies]
+    elsewhere = surely_named(r.names for r in read)
+    lowercase = cache(lambda: lowercase_words(part for r in read for part in (r.title, r.text)))
+    articles = [_enrich(r, settled(r.names, elsewhere, lowercase), feed_tags, aliases)
+                for r in read]
+    found = vectors.embed([vector_text(a.title, r.text)
+                           for a, r in zip(articles, read, strict=True)])
     if found is None:
         return articles
     return [replace(a, vector=vectors.pack(v)) for a, v in zip(articles, found, strict=True)]
@@ -55,19 +62,35 @@ def vector_text(title: str, text: str) -> str:
     return f"{title}. {text[:VECTOR_CHARS]}"
 
 
-def _enrich(entry: Entry, text: str, feed_tags: Sequence[str],
-            aliases: Mapping[str, str]) -> NewArticle:
-    """Summary, tags, language and anchors of one entry; deterministic."""
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """An entry with its clean headline and text, language and names."""
+
+    entry: Entry
+    title: str
+    text: str
+    lang: str
+    words: Language
+    names: list[Name]
+
+
+def _read(entry: Entry, text: str) -> _Read:
     title = " ".join(html_to_text(entry.title).split())
     lang = detect_language(title, text, entry.lang)
     words = language(lang)
-    names = story_names(title, text[:TEXT_CHARS], words)
+    return _Read(entry, title, text, lang, words, story_names(title, text[:TEXT_CHARS], words))
+
+
+def _enrich(read: _Read, names: Sequence[Name], feed_tags: Sequence[str],
+            aliases: Mapping[str, str]) -> NewArticle:
+    """Summary, tags, language and anchors of one entry; deterministic."""
+    entry, title, text, words = read.entry, read.title, read.text, read.words
     return NewArticle(
         dedup_key=entry.dedup_key, url=entry.url, title=title or "(untitled)",
         summary=summarize(text, title=title, lang=words),
         author=entry.author, categories=entry.categories,
         tags=extract_tags(title, text, entry.categories, feed_tags, aliases, lang=words,
                           names=names),
-        lang=lang, published=entry.published,
+        lang=read.lang, published=entry.published,
         anchors=encode((*story_anchors(title, text, words, names),
                         *plain_words(title, text, words))))
