@@ -28,8 +28,9 @@ from bot.config import Config
 from bot.digest.service import DigestService
 from bot.enrich.stories import Stories
 from bot.feeds.poll import Poller
+from bot.logs import FEED_FAILURE, held_back
 from bot.metrics import MeteredSender, Metrics, MetricsServer
-from bot.model import CONSOLE_CHANNEL
+from bot.model import CONSOLE_CHANNEL, FeedState
 from bot.monitor import Monitor, ticks_for
 from bot.pipeline import address_check, allowed_ports, open_pipeline
 from bot.ports import Clock
@@ -166,17 +167,23 @@ async def _show_console_page(core: Core, console: ConsoleAdapter) -> None:
 
 async def _first_round(core: Core, console: ConsoleAdapter, monitor: Monitor) -> None:
     """At start: poll what is due, show the console its digest, post digests missed while
-    the bot was down (once each, however many slots were missed)."""
-    await monitor.poll_round()
-    for feed in await core.store.feeds.active_feeds():
-        if feed.failures:
-            retry = f"{feed.next_poll:%H:%M} UTC" if feed.next_poll else "later"
-            console.print(f"! {feed.name}: {feed.last_error} (next try {retry})")
+    the bot was down (once each, however many slots were missed). Feeds that fail are
+    told once, here, not in the log lines on the same terminal too."""
+    with held_back(FEED_FAILURE):
+        await monitor.poll_round()
+    failing = [_failure_line(f) for f in await core.store.feeds.active_feeds() if f.failures]
+    if failing:
+        console.print("\n".join(failing))
     if any(c.id == CONSOLE_CHANNEL for c in await core.digests.channels()):
         digest = await core.digests.post_now(CONSOLE_CHANNEL)
         if not digest.items:
             console.print("No stories yet: nothing to show in the digest.")
     await monitor.digest_round()
+
+
+def _failure_line(feed: FeedState) -> str:
+    retry = f"{feed.next_poll:%H:%M} UTC" if feed.next_poll else "later"
+    return f"! {feed.name}: {feed.last_error} (next try {retry})"
 
 
 def has_platform(config: Config) -> bool:

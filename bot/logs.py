@@ -18,6 +18,7 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 FEED_ID: ContextVar[int | None] = ContextVar("feed_id", default=None)
 CHANNEL_ID: ContextVar[str | None] = ContextVar("channel_id", default=None)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
+FEED_FAILURE = "feed_failure"  # extra={FEED_FAILURE: True}: a feed's poll failed
 
 
 def bind(*, feed_id: int | None = None, channel_id: str | None = None) -> None:
@@ -98,6 +99,42 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return escape_json(json.dumps(line, ensure_ascii=False))
+
+
+@contextmanager
+def held_back(flag: str) -> Iterator[None]:
+    """Keep the records marked `flag` (extra={flag: True}) logged inside the block off the
+    terminal: the console channel tells the user itself. Logs that go to a file, a pipe or
+    a journal keep them."""
+    drop = _Unmarked(flag)
+    handlers = [h for h in logging.getLogger().handlers if _to_terminal(h)]
+    for handler in handlers:
+        handler.addFilter(drop)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(drop)
+
+
+class _Unmarked(logging.Filter):
+    """Passes the records that do not carry the flag."""
+
+    def __init__(self, flag: str) -> None:
+        super().__init__()
+        self._flag = flag
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a marked record."""
+        return not getattr(record, self._flag, False)
+
+
+def _to_terminal(handler: logging.Handler) -> bool:
+    stream = getattr(handler, "stream", None)
+    try:
+        return isinstance(handler, logging.StreamHandler) and bool(stream and stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 def setup_logging(level: str, fmt: str, stream: TextIO) -> None:

@@ -6,11 +6,13 @@ import asyncio
 import io
 import json
 import logging
+import os
+import select
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.logs import bind, log_context, setup_logging
+from bot.logs import FEED_FAILURE, bind, held_back, log_context, setup_logging
 
 Capture = Callable[[str], io.StringIO]
 
@@ -113,3 +115,36 @@ def test_json_lines_escape_c1_and_bidi(capture: Capture) -> None:
     [line] = stream.getvalue().splitlines()
     assert not any(ch in line for ch in "\x1b\x07\x7f\x9b\u202e")
     assert json.loads(line)["message"] == f"feed {HOSTILE}"
+
+
+def test_held_back_records_stay_off_the_terminal_only() -> None:
+    """Feed failures logged while the console channel reports them itself are left off a
+    terminal (a real pty), but kept where the log goes to a pipe or a file."""
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    leader, follower = os.openpty()
+    terminal = os.fdopen(follower, "w", buffering=1)
+    piped = io.StringIO()
+    try:
+        setup_logging("INFO", "text", terminal)
+        root.addHandler(logging.StreamHandler(piped))
+        log = logging.getLogger("bot.feeds.poll")
+        with held_back(FEED_FAILURE):
+            log.warning("feed one failed", extra={FEED_FAILURE: True})
+            log.warning("something else")
+        log.warning("feed two failed", extra={FEED_FAILURE: True})
+        terminal.flush()
+        shown = ""
+        while select.select([leader], [], [], 0.2)[0]:
+            shown += os.read(leader, 65536).decode()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved:
+            root.addHandler(handler)
+        root.setLevel(level)
+        terminal.close()
+        os.close(leader)
+    assert "feed one failed" not in shown
+    assert "something else" in shown and "feed two failed" in shown
+    assert "feed one failed" in piped.getvalue()

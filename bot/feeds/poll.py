@@ -16,7 +16,7 @@ from bot.feeds.errors import ParseError
 from bot.feeds.failures import FailurePolicy, FeedFailures
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.worker import ParseWorker, WorkerFailure
-from bot.logs import bind
+from bot.logs import FEED_FAILURE, bind
 from bot.model import Claimant, Entry, FeedState, UnchangedPoll
 from bot.ports import Clock
 from bot.store.db import StoreError
@@ -257,7 +257,8 @@ class Poller:
         failures = feed.failures + 1
         retry_after = result.retry_after_s if result is not None else None
         gone = result is not None and result.gone
-        log.warning("feed %s failed (%d in a row): %s", feed.url, failures, error)
+        log.warning("feed %s failed (%d in a row): %s", feed.url, failures, error,
+                    extra={FEED_FAILURE: True})
         try:
             disable = await self._failures.failed(feed, failures, error, now, gone=gone)
             await self._store.feeds.record_failure(
