@@ -115,9 +115,33 @@ async def test_why_explains_a_filtered_story(core: Core) -> None:
 
 @pytest.mark.slow
 async def test_unknown_command_suggests_help(core: Core) -> None:
-    """An unknown command says so and points at /help."""
+    """An unknown command says so and points at /help, and at the command it looks like."""
     reply = await core.commands.handle(MEMBER, "/frobnicate")
     assert reply.text == "Unknown command /frobnicate. Try /help."
+    reply = await core.commands.handle(MEMBER, "/feeds")
+    assert reply.text == "Unknown command /feeds. Did you mean /feed? Try /help."
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("line", "guess"), [
+    ("/schedule every 2h", "/schedule set every 2h"),
+    ("/schedule sett daily 08:00", "/schedule set daily 08:00"),
+    ("/filter Iran and not sport", "/filter set Iran and not sport"),
+    ("/filter tets title:floods", "/filter test title:floods"),
+    ("/schedule set", None),
+    ("/filter set", None),
+    ("/schedule every 25h:00", None),
+    ("/filter Iran and (", None),
+])
+async def test_a_usage_error_guesses_what_was_meant(core: Core, line: str,
+                                                    guess: str | None) -> None:
+    """A moderator who leaves out "set" or misspells the action is shown the usage and the
+    command they likely meant, which is not run; a guess that would not parse is not made."""
+    reply = await core.commands.handle(MODERATOR, line)
+    assert reply.text.startswith("Usage: ")
+    assert reply.text.endswith(f"\nDid you mean {guess}?") if guess else "mean" not in reply.text
+    channel = await core.digests.channel("discord:1")
+    assert channel.filter == "" and channel.digest == (await core.digests.channel("x:9")).digest
 
 
 ZONED_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

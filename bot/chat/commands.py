@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 from collections import Counter
@@ -140,7 +141,9 @@ class Commands:
             if name == "feed" and self._moderation is not None:
                 return await self._moderation.feed(caller, rest.strip(), attachment)
             return await self._moderated[name](caller, rest.strip())
-        raise UserError(f"Unknown command /{name}. Try /help.")
+        close = difflib.get_close_matches(name, [*self._public, *self._moderated], n=1)
+        hint = f" Did you mean /{close[0]}?" if close else ""
+        raise UserError(f"Unknown command /{name}.{hint} Try /help.")
 
     async def feed_names(self) -> list[str]:
         """Names of the feeds the bot polls (for autocomplete)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -179,7 +181,9 @@ class Moderation:
                 return await self._filter_test(channel, expr)
             await self._store.channels.set_setting(channel.id, "filter", str(flt), self._clock())
             return Reply(text=f"Filter set: {flt}")
-        raise UserError("Usage: /filter show | set <expression> | clear | test <expression>")
+        raise UserError(_with_guess(
+            "Usage: /filter show | set <expression> | clear | test <expression>",
+            "/filter", rest, ("show", "set", "clear", "test"), parse_filter))
 
     async def _filter_test(self, channel: Channel, expr: str) -> Reply:
         flt = _parse(expr)
@@ -203,8 +207,10 @@ class Moderation:
         if action in ("", "show"):
             return Reply(text=_describe_schedule(channel, self._clock()))
         if action != "set" or not when.strip():
-            raise UserError("Usage: /schedule set <when> [timezone], e.g. "
-                            "/schedule set weekdays 07:30 Europe/Berlin")
+            raise UserError(_with_guess(
+                "Usage: /schedule set <when> [timezone], e.g. "
+                "/schedule set weekdays 07:30 Europe/Berlin", "/schedule", rest,
+                ("show", "set"), lambda text: parse_schedule(*_split_zone(text, "UTC"))))
         spec, zone = _split_zone(when.strip(), channel.timezone)
         try:
             parse_schedule(spec, zone)
@@ -245,6 +251,23 @@ def _parse(expr: str) -> Filter:
         return parse_filter(expr)
     except FilterError as error:
         raise UserError(str(error)) from None
+
+
+def _with_guess(usage: str, command: str, rest: str, actions: tuple[str, ...],
+                parse: Callable[[str], object]) -> str:
+    """The usage, and what the moderator likely meant: a misspelt action ("/filter sett
+    Iran") or a missing "set" ("/schedule every 2h")."""
+    action, _, tail = rest.partition(" ")
+    if not rest.strip() or action in actions:
+        return usage  # the action is right, what follows it is missing
+    close = difflib.get_close_matches(action, actions, n=1)
+    if close and tail.strip():
+        return f"{usage}\nDid you mean {command} {close[0]} {tail.strip()}?"
+    try:
+        parse(rest)
+    except (FilterError, ScheduleError, UserError):
+        return usage
+    return f"{usage}\nDid you mean {command} set {rest}?"
 
 
 def _split_zone(text: str, default: str) -> tuple[str, str]:
