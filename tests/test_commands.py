@@ -234,10 +234,11 @@ async def seed_core(write_config: Callable[[str], Path], feed_server: FeedServer
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["/search Ishiba NATO", "/latest 20"])
+@pytest.mark.parametrize("command", ["/search Ishiba NATO", "/latest 20",
+                                     "/related Ishiba NATO summit"])
 async def test_lookups_show_a_story_once_with_its_other_outlets(seed_core: Core,
                                                                 command: str) -> None:
-    """Two outlets' takes on one event are one result of /search and /latest, the other
+    """Two outlets' takes on one event are one result of /search, /latest and /related, the other
     outlet named as "also" (as in a digest), not two results."""
     reply = await seed_core.commands.handle(MEMBER, command)
     takes = [item for item in reply.items if "Ishiba" in item.article.title]

@@ -209,7 +209,7 @@ class Commands:
             heading = f"Related: {rest}"
         if not found:
             return Reply(text=f"{heading}: nothing related found yet.")
-        return Reply(text=heading, items=tuple(DigestItem(a) for a in found))
+        return Reply(text=heading, items=await self._one_per_story(found, len(found)))
 
     async def _explain(self, caller: Caller, rest: str) -> Reply:
         if not is_link(rest):
