@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.enrich.language import Language
@@ -110,16 +110,18 @@ def _decode(parts: Iterable[str]) -> dict[str, float]:
     return found
 
 
-def headline_names(stored: str) -> frozenset[str]:
-    """The keys of the names a story's headline gives, from its stored anchors."""
-    return frozenset(part.rpartition(":")[0] for part in stored.split() if part.endswith("^"))
+def headline_names(stored: str) -> tuple[str, ...]:
+    """The keys of the names a story's headline gives, from its stored anchors, once each (a
+    tuple of strings: the garbage collector stops tracking it, as it can't a set)."""
+    return tuple(dict.fromkeys(part.rpartition(":")[0] for part in stored.split()
+                               if part.endswith("^")))
 
 
-def headline_conflict(mine: frozenset[str], anchors: Mapping[str, float],
-                      theirs: frozenset[str], other: Mapping[str, float]) -> float:
+def headline_conflict(mine: Collection[str], anchors: Mapping[str, float],
+                      theirs: Collection[str], other: Mapping[str, float]) -> float:
     """How much of what either headline is about the other story never mentions (0..1):
     "Albanese to miss NATO summit" against a story on Lee missing it (both name NATO)."""
-    def missing(names: frozenset[str], weights: Mapping[str, float],
+    def missing(names: Collection[str], weights: Mapping[str, float],
                 elsewhere: Mapping[str, float]) -> float:
         total = sum(weights.get(k, 0.0) for k in names)
         gone = sum(weights.get(k, 0.0) for k in names if k not in elsewhere)

@@ -8,7 +8,7 @@ loaded) and forgets the oldest when full or past its window.
 
 from __future__ import annotations
 
-from array import array
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +21,8 @@ from bot.model import StoryPoint
 
 Floats = npt.NDArray[np.float64]
 HEAVY = 2.0  # anchors at least this heavy (names, figures) find candidates without vectors
+_ROW = struct.Struct("<q")  # a row number in a posting list
+_ROWS = np.dtype("<i8")  # ... as numpy reads a whole list
 
 
 @dataclass(slots=True)
@@ -33,7 +35,7 @@ class Indexed:
     when: float  # unix seconds, published else first seen
     seen: float  # unix seconds, first seen
     anchors: dict[str, float]
-    headline: frozenset[str]  # the names its headline gives
+    headline: tuple[str, ...]  # the names its headline gives
     plain: dict[str, float]  # the plain words of its headline and lede
     has_vector: bool
     row: int  # its place in the index since it was created (rows of forgotten ones count)
@@ -67,8 +69,9 @@ class StoryIndex:
         self._buffer: Matrix = np.zeros((1024, DIM), dtype=np.float32)
         self._whens: Floats = np.zeros(1024)
         self._forgotten = 0  # rows dropped from the front so far
-        # heavy anchor -> rows of the articles with it (arrays numpy reads without copying)
-        self._postings: dict[str, array[int]] = {}
+        # heavy anchor -> rows of the articles with it, as int64s numpy reads without
+        # copying; bytes, not lists: the garbage collector never walks them
+        self._postings: dict[str, bytearray] = {}
         self._stories: dict[int, set[int]] = {}  # cluster id -> ids of its indexed articles
         self.last_id = 0
 
@@ -105,7 +108,7 @@ class StoryIndex:
                 self._stories.setdefault(item.cluster_id, set()).add(item.id)
             for key, weight in item.anchors.items():
                 if weight >= HEAVY:
-                    self._postings.setdefault(key, array("q")).append(item.row)
+                    self._postings.setdefault(key, bytearray()).extend(_ROW.pack(item.row))
         self.last_id = fresh[-1].id
         if len(self._items) > self._capacity:
             self._keep_from(len(self._items) - self._capacity)
@@ -135,9 +138,9 @@ class StoryIndex:
             del self._by_id[item.id]
             self._stories.get(item.cluster_id, set()).discard(item.id)
             for key in item.anchors:
-                rows = self._postings.get(key)
-                if rows and rows[0] == item.row:  # rows are in order: the oldest comes first
-                    del rows[0]
+                rows = self._postings.get(key)  # in order: the oldest comes first
+                if rows and _ROW.unpack_from(rows)[0] == item.row:
+                    del rows[:_ROW.size]
                     if not rows:
                         del self._postings[key]
         kept = len(self._items) - start
@@ -184,7 +187,7 @@ class StoryIndex:
         posted = [self._postings[key] for key, weight in item.anchors.items()
                   if weight >= HEAVY and key in self._postings]
         if posted:  # postings hold rows since the index began: the forgotten are below zero
-            rows = np.concatenate([np.frombuffer(rows, dtype=np.int64) for rows in posted]
+            rows = np.concatenate([np.frombuffer(rows, dtype=_ROWS) for rows in posted]
                                   ) - self._forgotten
             wanted[rows[rows >= 0]] = True
         wanted &= in_window
