@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
@@ -182,3 +183,50 @@ def percentile(values: list[float], share: float) -> float:
     """The `share` percentile (0..1) of values, nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+class ServedFeeds:
+    """tests.fakes.FeedServer run in a process of its own, so that the bot a benchmark runs
+    in-process shares its interpreter lock and garbage collector with nothing but itself
+    (in production the feeds are served by other machines)."""
+
+    def __init__(self, folder: Path) -> None:
+        import multiprocessing
+
+        self._parent, child = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve_feeds, args=(folder, child), daemon=True)
+        self.port = 0
+
+    def __enter__(self) -> ServedFeeds:
+        self._process.start()
+        self.port = self._parent.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._parent.send(None)
+        self._process.join(10)
+
+    def url(self, name: str) -> str:
+        """The URL of a served path."""
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    def update(self, bodies: dict[str, bytes], without_validators: set[str] | None = None,
+               ) -> None:
+        """Serve these bodies (by path) from now on; paths in `without_validators` are
+        served with no ETag or Last-Modified."""
+        self._parent.send((bodies, without_validators or set()))
+        self._parent.recv()
+
+
+def _serve_feeds(folder: Path, conn: Connection) -> None:
+    """The served process: a FeedServer whose bodies the parent sets, until told to stop."""
+    from tests.fakes.feed_server import FeedServer
+
+    with FeedServer(folder) as server:
+        conn.send(server.port)
+        while (message := conn.recv()) is not None:
+            bodies, without = message
+            server.bodies.update(bodies)
+            server.without_validators |= without
+            conn.send(True)

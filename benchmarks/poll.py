@@ -29,6 +29,7 @@ limit_math_threads()  # as the CLI does, before numpy loads
 from benchmarks.common import (
     LoopLag,
     LoopSteps,
+    ServedFeeds,
     add_corpus_argument,
     cpu_seconds,
     load_corpus,
@@ -44,7 +45,6 @@ from bot.feeds.poll import FeedOutcome, Poller, PollSettings
 from bot.feeds.worker import ParseWorker
 from bot.model import FeedSpec
 from bot.store.store import open_store
-from tests.fakes.feed_server import FeedServer
 
 NEW_ITEMS = 3
 
@@ -66,17 +66,13 @@ def with_new_items(body: bytes, round_no: int, feed_no: int) -> bytes:
     return body if index < 0 else body[:index] + entries + body[index:]
 
 
-def serve(server: FeedServer, files: list[tuple[str, bytes]], count: int) -> list[str]:
-    """Serve `count` feeds cycling through the corpus; half of them without validators."""
-    names = []
-    for i in range(count):
-        _, body = files[i % len(files)]
-        name = f"f{i}.xml"
-        server.bodies[name] = body
-        if i % 2:
-            server.without_validators.add(name)
-        names.append(name)
-    return names
+def serve(server: ServedFeeds, files: list[tuple[str, bytes]], count: int,
+          ) -> dict[str, bytes]:
+    """Serve `count` feeds cycling through the corpus, half of them without validators;
+    returns their bodies by name."""
+    bodies = {f"f{i}.xml": files[i % len(files)][1] for i in range(count)}
+    server.update(bodies, {f"f{i}.xml" for i in range(1, count, 2)})
+    return bodies
 
 
 async def naive_round(urls: list[str]) -> tuple[float, float, float]:
@@ -96,8 +92,9 @@ async def naive_round(urls: list[str]) -> tuple[float, float, float]:
 
 async def run(corpus: Path, count: int) -> None:
     files = [(n, b) for n, b in load_corpus(corpus) if not n.endswith(".json")]
-    with FeedServer(corpus) as server, tempfile.TemporaryDirectory() as folder:
-        names = serve(server, files, count)
+    with ServedFeeds(corpus) as server, tempfile.TemporaryDirectory() as folder:
+        bodies = serve(server, files, count)
+        names = list(bodies)
         urls = [server.url(n) for n in names]
         async with open_store(Path(folder) / "bench.db") as store, \
                 Fetcher(FetchLimits(timeout_s=30), allow_any_address) as fetcher, \
@@ -115,9 +112,8 @@ async def run(corpus: Path, count: int) -> None:
             first_wall, first_cpu = time.perf_counter() - wall, cpu_seconds() - cpu
             stored = sum(o.new for o in first)
             changed = {names[i] for i in range(0, count, 10)}
-            for i, name in enumerate(names):
-                if name in changed:
-                    server.bodies[name] = with_new_items(server.bodies[name], 1, i)
+            server.update({name: with_new_items(bodies[name], 1, i)
+                           for i, name in enumerate(names) if name in changed})
             feeds = await store.feeds.active_feeds()
             unchanged_feeds = [f for f in feeds if f.url.rsplit("/", 1)[1] not in changed]
             changed_feeds = [f for f in feeds if f.url.rsplit("/", 1)[1] in changed]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.common import add_corpus_argument, load_corpus, table
+from benchmarks.common import ServedFeeds, add_corpus_argument, load_corpus, table
 from benchmarks.engines import start_postgres
 from benchmarks.poll import serve, with_new_items
 from bot.model import FeedSpec
@@ -35,7 +35,6 @@ from bot.store.postgres.url import PostgresUrl
 from bot.store.store import Store, open_store
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.discord_world import DISCORD_EPOCH_MS
-from tests.fakes.feed_server import FeedServer
 from tests.postgres import empty_database
 
 ROOT = Path(__file__).parent.parent
@@ -69,7 +68,7 @@ class Run:
     digests: int
 
 
-def _config(url: PostgresUrl, feeds: FeedServer, fake: FakeDiscord, names: list[str],
+def _config(url: PostgresUrl, feeds: ServedFeeds, fake: FakeDiscord, names: list[str],
             shard: int, processes: int, channels: list[str], digest_at: datetime) -> str:
     feed_part = "".join(f'[[feeds]]\nurl = "{feeds.url(n)}"\nname = "{n}"\n' for n in names)
     rooms = "".join(
@@ -144,11 +143,11 @@ async def deliver(store: Store, fake: FakeDiscord, processes: int) -> Span:
     return Span(sum(1 for moment, _ in times if moment >= everyone), times[-1][0] - everyone)
 
 
-async def measure(url: PostgresUrl, server: FeedServer, bodies: dict[str, bytes],
+async def measure(url: PostgresUrl, server: ServedFeeds, bodies: dict[str, bytes],
                   folder: Path, channel_count: int, processes: int) -> Run:
     """One run with `processes` processes on an empty database."""
     await empty_database(url)
-    server.bodies.update(bodies)  # the first poll's bodies, as in every run
+    server.update(bodies)  # the first poll's bodies, as in every run
     names = list(bodies)
     async with FakeDiscord() as fake, AsyncExitStack() as stack:
         news = [fake.add_channel(fake.add_guild(f"G{i}", shard=(i % processes, processes)).id,
@@ -179,8 +178,8 @@ async def measure(url: PostgresUrl, server: FeedServer, bodies: dict[str, bytes]
         await asyncio.sleep(2 * LEASE_S)  # every process is past its start and ticking
         first = await poll_round(store, processes, len(names))
         stories = await _count(store, "SELECT COUNT(*) FROM articles")
-        for i, name in enumerate(names[::10]):
-            server.bodies[name] = with_new_items(server.bodies[name], 1, i)
+        server.update({name: with_new_items(bodies[name], 1, i)
+                       for i, name in enumerate(names[::10])})
         steady = await poll_round(store, processes, len(names))
         new = await _count(store, "SELECT COUNT(*) FROM articles") - stories
         delivery = await deliver(store, fake, processes)
@@ -191,9 +190,8 @@ async def measure(url: PostgresUrl, server: FeedServer, bodies: dict[str, bytes]
 async def run(corpus: Path, count: int, channel_count: int) -> None:
     """Measure 1, 2 and 3 processes one after another; print the table."""
     files = [(n, b) for n, b in load_corpus(corpus) if not n.endswith(".json")]
-    with tempfile.TemporaryDirectory() as folder, FeedServer(Path(folder)) as server:
-        serve(server, files, count)
-        bodies = dict(server.bodies)
+    with tempfile.TemporaryDirectory() as folder, ServedFeeds(Path(folder)) as server:
+        bodies = serve(server, files, count)
         url = start_postgres(Path(folder) / "pg")
         runs = [await measure(url, server, bodies, Path(folder), channel_count, processes)
                 for processes in (1, 2, 3)]
