@@ -81,8 +81,9 @@ class Stories:
         window = SAME_STORY_WINDOW.total_seconds()
         cosines = await asyncio.to_thread(self._index.cosines, items)
         slices = _Slices(SLICE_S)
-        for item in items:
-            if item.cluster_id:
+        for batched in items:
+            item = self._index.get(batched.id)  # as it stands now: an earlier match may
+            if item is None or item.cluster_id:  # have put it into a story
                 continue
             near = self._index.near(item, window, NEAR_COSINE, cosines)
             match = choose_story(item.feed_id, await self._judge(item, near, slices))

@@ -4,6 +4,10 @@ Same-story matching compares each new article with everything seen in the last d
 related stories rank recent ones by meaning: both need the recent vectors at hand, not a
 database query per article. The index only grows from the store (ids above the last one
 loaded) and forgets the oldest when full or past its window.
+
+It holds its articles in columns (lists of numbers, strings, tuples and dicts of them), not an
+object each: the garbage collector walks none of them, so its full passes, which stop the
+event loop, do not grow with the index.
 """
 
 from __future__ import annotations
@@ -19,15 +23,20 @@ from bot.enrich.anchors import decode, decode_plain, headline_names
 from bot.enrich.vectors import DIM, Matrix, unpack
 from bot.model import StoryPoint
 
-Floats = npt.NDArray[np.float64]
 HEAVY = 2.0  # anchors at least this heavy (names, figures) find candidates without vectors
 _ROW = struct.Struct("<q")  # a row number in a posting list
 _ROWS = np.dtype("<i8")  # ... as numpy reads a whole list
+# An indexed article's numbers: its id, feed, cluster, time (published, else first seen),
+# first seen (unix seconds) and whether it has a vector
+_COLUMNS = np.dtype([("id", "i8"), ("feed", "i8"), ("cluster", "i8"), ("when", "f8"),
+                     ("seen", "f8"), ("vector", "?")])
+Table = npt.NDArray[np.void]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Indexed:
-    """One article in the index (its cluster may change as stories form)."""
+    """One article in the index as it stood when asked for (its cluster may change as
+    stories form: ask the index again after set_story)."""
 
     id: int
     feed_id: int
@@ -64,10 +73,14 @@ class StoryIndex:
 
     def __init__(self, capacity: int = 50_000) -> None:
         self._capacity = capacity
-        self._items: list[Indexed] = []
-        self._by_id: dict[int, Indexed] = {}
-        self._buffer: Matrix = np.zeros((1024, DIM), dtype=np.float32)
-        self._whens: Floats = np.zeros(1024)
+        self._count = 0  # articles held, in id order (position = row - self._forgotten)
+        self._table: Table = np.zeros(1024, dtype=_COLUMNS)  # their numbers
+        self._buffer: Matrix = np.zeros((1024, DIM), dtype=np.float32)  # their vectors
+        # ... and what they name: untracked dicts and tuples in three lists
+        self._anchors: list[dict[str, float]] = []
+        self._headlines: list[tuple[str, ...]] = []
+        self._plains: list[dict[str, float]] = []
+        self._rows: dict[int, int] = {}  # article id -> row
         self._forgotten = 0  # rows dropped from the front so far
         # heavy anchor -> rows of the articles with it, as int64s numpy reads without
         # copying; bytes, not lists: the garbage collector never walks them
@@ -76,15 +89,24 @@ class StoryIndex:
         self.last_id = 0
 
     def __len__(self) -> int:
-        return len(self._items)
+        return self._count
 
     @property
     def _matrix(self) -> Matrix:
-        return self._buffer[:len(self._items)]
+        return self._buffer[:self._count]
 
     def get(self, article_id: int) -> Indexed | None:
         """The indexed article with this id, if it is in the index."""
-        return self._by_id.get(article_id)
+        row = self._rows.get(article_id)
+        return None if row is None else self._at(row - self._forgotten)
+
+    def _at(self, position: int) -> Indexed:
+        number = self._table[position]
+        return Indexed(int(number["id"]), int(number["feed"]), int(number["cluster"]),
+                       float(number["when"]), float(number["seen"]),
+                       self._anchors[position], self._headlines[position],
+                       self._plains[position], bool(number["vector"]),
+                       self._forgotten + position)
 
     def add(self, points: Sequence[StoryPoint]) -> None:
         """Append newly stored articles (ids above every id already held)."""
@@ -93,77 +115,85 @@ class StoryIndex:
             return
         matrix, present = unpack([p.vector for p in fresh])
         self.reserve(len(fresh))
-        start = len(self._items)
-        self._buffer[start:start + len(fresh)] = matrix
-        self._whens[start:start + len(fresh)] = [p.when.timestamp() for p in fresh]
-        for offset, (point, has_vector) in enumerate(zip(fresh, present, strict=True)):
-            item = Indexed(point.id, point.feed_id, point.cluster_id, point.when.timestamp(),
-                           point.seen.timestamp(), decode(point.anchors),
-                           headline_names(point.anchors), decode_plain(point.anchors),
-                           bool(has_vector),
-                           self._forgotten + start + offset)
-            self._items.append(item)
-            self._by_id[item.id] = item
-            if item.cluster_id:
-                self._stories.setdefault(item.cluster_id, set()).add(item.id)
-            for key, weight in item.anchors.items():
+        start, end = self._count, self._count + len(fresh)
+        self._buffer[start:end] = matrix
+        self._table[start:end] = [(p.id, p.feed_id, p.cluster_id, p.when.timestamp(),
+                                   p.seen.timestamp(), has_vector)
+                                  for p, has_vector in zip(fresh, present, strict=True)]
+        for row, point in enumerate(fresh, self._forgotten + start):
+            anchors = decode(point.anchors)
+            self._anchors.append(anchors)
+            self._headlines.append(headline_names(point.anchors))
+            self._plains.append(decode_plain(point.anchors))
+            self._rows[point.id] = row
+            if point.cluster_id:
+                self._stories.setdefault(point.cluster_id, set()).add(point.id)
+            for key, weight in anchors.items():
                 if weight >= HEAVY:
-                    self._postings.setdefault(key, bytearray()).extend(_ROW.pack(item.row))
+                    self._postings.setdefault(key, bytearray()).extend(_ROW.pack(row))
+        self._count = end
         self.last_id = fresh[-1].id
-        if len(self._items) > self._capacity:
-            self._keep_from(len(self._items) - self._capacity)
+        if self._count > self._capacity:
+            self._keep_from(self._count - self._capacity)
 
     def reserve(self, more: int) -> None:
         """Make room for `more` articles (growing copies every vector: numpy alone, so it
         can run beside the loop)."""
-        size = len(self._items) + more
+        size = self._count + more
         if size <= len(self._buffer):
             return
         grown = max(size, 2 * len(self._buffer))
         buffer = np.zeros((grown, DIM), dtype=np.float32)
-        buffer[:len(self._items)] = self._matrix
-        whens = np.zeros(grown)
-        whens[:len(self._items)] = self._whens[:len(self._items)]
-        self._buffer, self._whens = buffer, whens
+        buffer[:self._count] = self._matrix
+        table = np.zeros(grown, dtype=_COLUMNS)
+        table[:self._count] = self._table[:self._count]
+        self._buffer, self._table = buffer, table
 
     def forget_seen_before(self, moment: float) -> None:
         """Drop articles first seen before `moment` (unix seconds)."""
-        cut = next((i for i, item in enumerate(self._items) if item.seen >= moment),
-                   len(self._items))
+        later = np.nonzero(self._table["seen"][:self._count] >= moment)[0]
+        cut = int(later[0]) if len(later) else self._count
         if cut:
             self._keep_from(cut)
 
     def _keep_from(self, start: int) -> None:
-        for item in self._items[:start]:
-            del self._by_id[item.id]
-            self._stories.get(item.cluster_id, set()).discard(item.id)
-            for key in item.anchors:
+        for position in range(start):
+            number, row = self._table[position], self._forgotten + position
+            article_id = int(number["id"])
+            del self._rows[article_id]
+            self._stories.get(int(number["cluster"]), set()).discard(article_id)
+            for key in self._anchors[position]:
                 rows = self._postings.get(key)  # in order: the oldest comes first
-                if rows and _ROW.unpack_from(rows)[0] == item.row:
+                if rows and _ROW.unpack_from(rows)[0] == row:
                     del rows[:_ROW.size]
                     if not rows:
                         del self._postings[key]
-        kept = len(self._items) - start
-        self._buffer[:kept] = self._buffer[start:len(self._items)]
-        self._whens[:kept] = self._whens[start:len(self._items)]
-        self._items = self._items[start:]
+        kept = self._count - start
+        self._buffer[:kept] = self._buffer[start:self._count]
+        self._table[:kept] = self._table[start:self._count]
+        for column in (self._anchors, self._headlines, self._plains):
+            del column[:start]
+        self._count = kept
         self._forgotten += start
 
     def set_story(self, article_ids: Iterable[int], cluster_id: int) -> None:
         """Record that these articles now belong to `cluster_id`."""
+        clusters = self._table["cluster"]
         for article_id in article_ids:
-            item = self._by_id.get(article_id)
-            if item is not None:
-                self._stories.get(item.cluster_id, set()).discard(item.id)
-                item.cluster_id = cluster_id
-                self._stories.setdefault(cluster_id, set()).add(item.id)
+            row = self._rows.get(article_id)
+            if row is not None:
+                position = row - self._forgotten
+                self._stories.get(int(clusters[position]), set()).discard(article_id)
+                clusters[position] = cluster_id
+                self._stories.setdefault(cluster_id, set()).add(article_id)
 
     def members(self, story: int) -> list[Indexed]:
         """The indexed articles of a story (a cluster id, or minus a lone article's id)."""
         if story < 0:
-            item = self._by_id.get(-story)
+            item = self.get(-story)
             return [item] if item is not None else []
-        return [self._by_id[i] for i in sorted(self._stories.get(story, ()))]
+        return [self._at(self._rows[i] - self._forgotten)
+                for i in sorted(self._stories.get(story, ()))]
 
     def cosines(self, items: Sequence[Indexed]) -> Cosines:
         """Every cosine between the index and those of `items` that have a vector: one
@@ -181,8 +211,8 @@ class StoryIndex:
         (None where either side has no vector). `cosines` come from `cosines` on a batch
         holding `item`, with the index unchanged since."""
         column = cosines.of(item)
-        count = len(self._items)
-        in_window = np.abs(self._whens[:count] - item.when) <= window_s
+        count = self._count
+        in_window = np.abs(self._table["when"][:count] - item.when) <= window_s
         wanted = column >= floor if column is not None else np.zeros(count, dtype=bool)
         posted = [self._postings[key] for key, weight in item.anchors.items()
                   if weight >= HEAVY and key in self._postings]
@@ -193,26 +223,27 @@ class StoryIndex:
         wanted &= in_window
         wanted[item.row - self._forgotten] = False
         found: list[tuple[Indexed, float | None]] = []
-        for row in np.nonzero(wanted)[0].tolist():
-            other = self._items[row]
-            found.append((other, float(column[row]) if column is not None and other.has_vector
-                          else None))
+        for position in np.nonzero(wanted)[0].tolist():
+            other = self._at(position)
+            found.append((other, float(column[position])
+                          if column is not None and other.has_vector else None))
         return found
 
     def closest(self, vector: Matrix, k: int) -> list[tuple[Indexed, float]]:
         """Up to `k` articles closest in meaning to `vector`, with their cosines."""
-        if not self._items or k <= 0:
+        if not self._count or k <= 0:
             return []
         cosines = self._matrix @ vector
-        k = min(k, len(self._items))
+        k = min(k, self._count)
         best = np.argpartition(-cosines, k - 1)[:k]
-        return [(self._items[row], float(cosines[row])) for row in best
-                if self._items[row].has_vector]
+        has_vector = self._table["vector"]
+        return [(self._at(position), float(cosines[position])) for position in best.tolist()
+                if has_vector[position]]
 
     def vector_of(self, article_id: int) -> Matrix | None:
         """The unit vector of an indexed article, if it has one."""
-        item = self._by_id.get(article_id)
-        if item is None or not item.has_vector:
+        row = self._rows.get(article_id)
+        if row is None or not self._table["vector"][row - self._forgotten]:
             return None
-        vector: Matrix = self._buffer[item.row - self._forgotten]
+        vector: Matrix = self._buffer[row - self._forgotten]
         return vector
