@@ -78,7 +78,8 @@ def _point(article_id: int, hours: float, vector: list[float] | None = None,
 
 
 def test_index_finds_nearby_articles_by_meaning_or_anchor() -> None:
-    """Near in time and close in meaning, or sharing a heavy anchor: a candidate."""
+    """Near in time and close in meaning, or sharing a heavy anchor, from another outlet: a
+    candidate story."""
     index = StoryIndex()
     east = [1.0, 0.0] + [0.0] * 254
     north = [0.0, 1.0] + [0.0] * 254
@@ -86,11 +87,12 @@ def test_index_finds_nearby_articles_by_meaning_or_anchor() -> None:
                _point(4, 100, east), _point(5, 3, north, anchors="x:3")])
     item = index.get(5)
     assert item is not None
-    near = {other.id for other, _ in index.near(item, 48 * 3600, 0.5, index.cosines([item]))}
-    assert near == {3}
+    assert index.near_stories(item, 48 * 3600, 0.5, index.cosines([item])) == {-3}
     first = index.get(1)
     assert first is not None
-    assert {o.id for o, _ in index.near(first, 48 * 3600, 0.5, index.cosines([first]))} == {2}
+    assert index.near_stories(first, 48 * 3600, 0.5, index.cosines([first])) == {-2}
+    index.set_story([2, 5], 9)  # a story: its cluster id, whichever member is near
+    assert index.near_stories(first, 48 * 3600, 0.5, index.cosines([first])) == {9}
 
 
 def test_index_keeps_plain_words_apart_from_anchors() -> None:
@@ -102,7 +104,7 @@ def test_index_keeps_plain_words_apart_from_anchors() -> None:
     assert item is not None
     assert item.anchors == {"kenya": 3.0}
     assert item.plain == {"+strike": 1.8, "+airport": 1.7}
-    assert index.near(item, 48 * 3600, 0.5, index.cosines([item])) == []
+    assert index.near_stories(item, 48 * 3600, 0.5, index.cosines([item])) == set()
 
 
 def test_index_tracks_stories_and_forgets_the_old() -> None:

@@ -82,10 +82,11 @@ class Stories:
         cosines = await asyncio.to_thread(self._index.cosines, items)
         slices = _Slices(SLICE_S)
         for batched in items:
+            await slices.pause()  # an article with no story near it costs time too
             item = self._index.get(batched.id)  # as it stands now: an earlier match may
             if item is None or item.cluster_id:  # have put it into a story
                 continue
-            near = self._index.near(item, window, NEAR_COSINE, cosines)
+            near = self._index.near_stories(item, window, NEAR_COSINE, cosines)
             match = choose_story(item.feed_id, await self._judge(item, near, slices))
             if match is not None:
                 cluster = match.story if match.story > 0 else match.article_id
@@ -93,10 +94,8 @@ class Stories:
                 joined[item.id] = joined[match.article_id] = cluster
         return joined
 
-    async def _judge(self, item: Indexed, near_items: Sequence[tuple[Indexed, float | None]],
-                     slices: _Slices) -> list[Candidate]:
+    async def _judge(self, item: Indexed, near: set[int], slices: _Slices) -> list[Candidate]:
         """Every member of each nearby story, with how likely it tells `item`'s story."""
-        near = {other.story for other, _ in near_items if other.feed_id != item.feed_id}
         vector = self._index.vector_of(item.id)
         candidates: list[Candidate] = []
         for story in near:
