@@ -101,11 +101,9 @@ class StoryIndex:
         return None if row is None else self._at(row - self._forgotten)
 
     def _at(self, position: int) -> Indexed:
-        number = self._table[position]
-        return Indexed(int(number["id"]), int(number["feed"]), int(number["cluster"]),
-                       float(number["when"]), float(number["seen"]),
-                       self._anchors[position], self._headlines[position],
-                       self._plains[position], bool(number["vector"]),
+        article_id, feed_id, cluster_id, when, seen, has_vector = self._table.item(position)
+        return Indexed(article_id, feed_id, cluster_id, when, seen, self._anchors[position],
+                       self._headlines[position], self._plains[position], bool(has_vector),
                        self._forgotten + position)
 
     def add(self, points: Sequence[StoryPoint]) -> None:
