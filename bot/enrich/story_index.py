@@ -27,11 +27,12 @@ from bot.model import StoryPoint
 HEAVY = 2.0  # anchors at least this heavy (names, figures) find candidates without vectors
 _ROW = struct.Struct("<q")  # a row number in a posting list
 _ROWS = np.dtype("<i8")  # ... as numpy reads a whole list
-# An indexed article's numbers: its id, feed, cluster, time (published, else first seen),
-# first seen (unix seconds) and whether it has a vector
-_COLUMNS = np.dtype([("id", "i8"), ("feed", "i8"), ("cluster", "i8"), ("when", "f8"),
-                     ("seen", "f8"), ("vector", "?")])
+# An indexed article's numbers: its id, cluster, first seen (unix seconds) and whether it has
+# a vector (its time and feed, which every match scans, are arrays of their own)
+_COLUMNS = np.dtype([("id", "i8"), ("cluster", "i8"), ("seen", "f8"), ("vector", "?")])
 Table = npt.NDArray[np.void]
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +61,13 @@ class Indexed:
 class Cosines:
     """The cosines of a batch of indexed articles with every article in the index."""
 
-    product: Matrix | None  # index rows x the batch's articles with a vector
+    product: Matrix | None  # the batch's articles with a vector x index rows
     columns: dict[int, int]  # article id -> its column
 
     def of(self, item: Indexed) -> Matrix | None:
         """The cosines of `item` with every indexed article, if it has a vector."""
         column = self.columns.get(item.id)
-        return None if column is None or self.product is None else self.product[:, column]
+        return None if column is None or self.product is None else self.product[column]
 
 
 class StoryIndex:
@@ -76,6 +77,8 @@ class StoryIndex:
         self._capacity = capacity
         self._count = 0  # articles held, in id order (position = row - self._forgotten)
         self._table: Table = np.zeros(1024, dtype=_COLUMNS)  # their numbers
+        self._whens: Floats = np.zeros(1024)  # unix seconds, published else first seen
+        self._feeds: Ints = np.zeros(1024, dtype=np.int64)
         self._buffer: Matrix = np.zeros((1024, DIM), dtype=np.float32)  # their vectors
         # ... and what they name: untracked dicts and tuples in three lists
         self._anchors: list[dict[str, float]] = []
@@ -102,8 +105,9 @@ class StoryIndex:
         return None if row is None else self._at(row - self._forgotten)
 
     def _at(self, position: int) -> Indexed:
-        article_id, feed_id, cluster_id, when, seen, has_vector = self._table.item(position)
-        return Indexed(article_id, feed_id, cluster_id, when, seen, self._anchors[position],
+        article_id, cluster_id, seen, has_vector = self._table.item(position)
+        return Indexed(article_id, int(self._feeds[position]), cluster_id,
+                       float(self._whens[position]), seen, self._anchors[position],
                        self._headlines[position], self._plains[position], bool(has_vector),
                        self._forgotten + position)
 
@@ -116,9 +120,10 @@ class StoryIndex:
         self.reserve(len(fresh))
         start, end = self._count, self._count + len(fresh)
         self._buffer[start:end] = matrix
-        self._table[start:end] = [(p.id, p.feed_id, p.cluster_id, p.when.timestamp(),
-                                   p.seen.timestamp(), has_vector)
+        self._table[start:end] = [(p.id, p.cluster_id, p.seen.timestamp(), has_vector)
                                   for p, has_vector in zip(fresh, present, strict=True)]
+        self._whens[start:end] = [p.when.timestamp() for p in fresh]
+        self._feeds[start:end] = [p.feed_id for p in fresh]
         for row, point in enumerate(fresh, self._forgotten + start):
             anchors = decode(point.anchors)
             self._anchors.append(anchors)
@@ -146,7 +151,10 @@ class StoryIndex:
         buffer[:self._count] = self._matrix
         table = np.zeros(grown, dtype=_COLUMNS)
         table[:self._count] = self._table[:self._count]
-        self._buffer, self._table = buffer, table
+        whens, feeds = np.zeros(grown), np.zeros(grown, dtype=np.int64)
+        whens[:self._count] = self._whens[:self._count]
+        feeds[:self._count] = self._feeds[:self._count]
+        self._buffer, self._table, self._whens, self._feeds = buffer, table, whens, feeds
 
     def forget_seen_before(self, moment: float) -> None:
         """Drop articles first seen before `moment` (unix seconds)."""
@@ -170,6 +178,8 @@ class StoryIndex:
         kept = self._count - start
         self._buffer[:kept] = self._buffer[start:self._count]
         self._table[:kept] = self._table[start:self._count]
+        self._whens[:kept] = self._whens[start:self._count]
+        self._feeds[:kept] = self._feeds[start:self._count]
         for column in (self._anchors, self._headlines, self._plains):
             del column[:start]
         self._count = kept
@@ -199,7 +209,7 @@ class StoryIndex:
         matrix product, numpy alone (it releases the interpreter lock: run it beside the
         loop while the index holds still)."""
         with_vector = [item for item in items if item.has_vector]
-        product = (self._matrix @ self._buffer[[i.row - self._forgotten for i in with_vector]].T
+        product = (self._buffer[[i.row - self._forgotten for i in with_vector]] @ self._matrix.T
                    if with_vector else None)
         return Cosines(product, {item.id: column for column, item in enumerate(with_vector)})
 
@@ -211,7 +221,7 @@ class StoryIndex:
         since. Numpy alone: an article near hundreds of others costs no object each."""
         column = cosines.of(item)
         count = self._count
-        in_window = np.abs(self._table["when"][:count] - item.when) <= window_s
+        in_window = np.abs(self._whens[:count] - item.when) <= window_s
         wanted = column >= floor if column is not None else np.zeros(count, dtype=bool)
         posted = [self._postings[key] for key, weight in item.anchors.items()
                   if weight >= HEAVY and key in self._postings]
@@ -220,7 +230,7 @@ class StoryIndex:
                                   ) - self._forgotten
             wanted[rows[rows >= 0]] = True
         wanted &= in_window
-        wanted &= self._table["feed"][:count] != item.feed_id
+        wanted &= self._feeds[:count] != item.feed_id
         found = self._table[np.nonzero(wanted)[0]]
         stories = np.where(found["cluster"] != 0, found["cluster"], -found["id"])
         return set(stories.tolist())
