@@ -69,11 +69,19 @@ def test_categories_come_first_and_feed_tags_last() -> None:
         "Blog",
         "February",
         "a category name that is far too long to be a useful tag",
+        "internal-open-access-from-nl",
     ],
 )
 def test_junk_categories_are_dropped(junk: str) -> None:
-    """URLs, numbers, generic words, month names and very long categories never become tags."""
+    """URLs, numbers, generic words, month names, very long categories and a publisher's
+    internal flags never become tags."""
     assert extract_tags("", "", [junk, "Earthquakes"], []) == ("Earthquakes",)
+
+
+def test_sections_that_start_like_a_flag_stay() -> None:
+    """Only a publisher's "internal-..." slug is a flag; "International" is a section."""
+    assert extract_tags("", "", ["International", "Internal Affairs"], []) == (
+        "International", "InternalAffairs")
 
 
 def test_proper_nouns_from_title_and_text() -> None:

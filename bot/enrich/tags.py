@@ -68,14 +68,16 @@ def extract_tags(
 
 
 def _is_usable(raw: str) -> bool:
-    """A publisher's category, unless junk: a URL, a number, a date word, far too long, or
-    a word that says nothing ("Uncategorized", "News")."""
+    """A publisher's category, unless junk: a URL, a number, a date word, far too long, a
+    word that says nothing ("Uncategorized", "News") or an internal flag."""
     raw = raw.strip().lstrip("#")
     key = tag_key(raw)
     if not key or len(raw) > _MAX_CATEGORY or key.isdigit():
         return False
     if "://" in raw or raw.lower().startswith("www."):
         return False
+    if raw.lower().startswith("internal-"):  # "internal-open-access-from-nl": a flag for
+        return False  # the publisher's own systems, not a topic ("Internal Affairs" is one)
     return key not in JUNK_CATEGORIES and key not in CALENDAR
 
 
